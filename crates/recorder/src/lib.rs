@@ -1,0 +1,3 @@
+//! The Graph record operation as a sans-IO state machine.
+
+pub mod params;
