@@ -1,8 +1,18 @@
 //! Media for callclip: RTP in and out, jitter buffer, codecs, prompt and beep playout, DTMF and
 //! voice activity, as sans-IO state machines.
 
+pub mod beep;
 pub mod codec;
 pub mod digit;
+pub mod dtmf;
+pub mod jitter;
+pub mod resample;
+pub mod rtcp;
+pub mod rtp;
+pub mod send;
+pub mod session;
+pub mod vad;
+pub mod wav;
 mod error;
 
 pub use digit::Digit;

@@ -162,6 +162,44 @@ pub fn validate(raw: RawRecordParams, limits: Limits) -> Result<RecordParams, Pa
     })
 }
 
+pub const MAX_PLAY_PROMPTS: usize = 20;
+
+/// A validated playPrompt request (API_CONTRACT.md, "playPrompt").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlayPromptParams {
+    pub prompts: Vec<PromptRef>,
+    /// Replay the whole list until canceled.
+    pub looped: bool,
+    pub client_context: Option<String>,
+}
+
+impl PlayPromptParams {
+    /// Checks 1..=20 prompts, each with a URI, and the client context.
+    pub fn new(
+        prompts: Vec<PromptRef>,
+        looped: bool,
+        client_context: Option<String>,
+    ) -> Result<Self, ParamError> {
+        if prompts.is_empty() || prompts.len() > MAX_PLAY_PROMPTS {
+            return Err(ParamError {
+                field: "prompts",
+                problem: format!("must hold between 1 and {MAX_PLAY_PROMPTS} prompts"),
+            });
+        }
+        if prompts.iter().any(|p| p.uri.trim().is_empty()) {
+            return Err(ParamError {
+                field: "prompts",
+                problem: "mediaInfo.uri is required".into(),
+            });
+        }
+        Ok(PlayPromptParams {
+            prompts,
+            looped,
+            client_context: validate_client_context(client_context)?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,5 +319,16 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn play_prompt_takes_1_to_20_prompts() {
+        assert!(PlayPromptParams::new(vec![], false, None).is_err());
+        assert!(PlayPromptParams::new(vec![prompt(); 1], false, None).is_ok());
+        assert!(PlayPromptParams::new(vec![prompt(); 20], true, None).is_ok());
+        let e = PlayPromptParams::new(vec![prompt(); 21], false, None).unwrap_err();
+        assert_eq!(e.field, "prompts");
+        let e = PlayPromptParams::new(vec![prompt()], false, Some("x".repeat(257))).unwrap_err();
+        assert_eq!(e.field, "clientContext");
     }
 }

@@ -1,1 +1,15 @@
-//! placeholder
+//! The tokio glue of callclip: sockets, the clock, files and shutdown. The protocol cores
+//! (signaling, media, recorder) are sans-IO; this crate feeds them time and packets and carries
+//! out what they ask for.
+
+pub mod clock;
+pub mod config;
+pub mod recording_file;
+pub mod call_task;
+pub mod convert;
+pub mod flow;
+pub mod gateway;
+pub mod prompts;
+pub mod rtp_ports;
+pub mod sip_loop;
+pub mod sip_transport;

@@ -1,6 +1,11 @@
 //! Audio codecs behind one interface. Payload types are never chosen here: the SDP negotiation
 //! says which codec a payload type carries, and the session builds the matching codec.
 
+pub mod cn;
+pub mod g711;
+pub mod g722;
+pub mod opus;
+
 /// The codecs callclip speaks (telephone-event and CN are handled by their own modules).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CodecKind {
@@ -44,4 +49,24 @@ pub trait Encoder: Send {
     fn kind(&self) -> CodecKind;
     /// Encodes exactly one packet's worth of samples (ptime × pcm_rate) and appends the payload.
     fn encode(&mut self, pcm: &[i16], out: &mut Vec<u8>) -> Result<(), crate::Error>;
+}
+
+/// Builds a decoder emitting PCM at `kind.pcm_rate()`.
+pub fn decoder(kind: CodecKind) -> Result<Box<dyn Decoder>, crate::Error> {
+    Ok(match kind {
+        CodecKind::Pcmu => Box::new(g711::G711::ulaw()),
+        CodecKind::Pcma => Box::new(g711::G711::alaw()),
+        CodecKind::G722 => Box::new(g722::G722Decoder::new()),
+        CodecKind::Opus => Box::new(opus::OpusDecoder::new()?),
+    })
+}
+
+/// Builds an encoder taking PCM at `kind.pcm_rate()`.
+pub fn encoder(kind: CodecKind) -> Result<Box<dyn Encoder>, crate::Error> {
+    Ok(match kind {
+        CodecKind::Pcmu => Box::new(g711::G711::ulaw()),
+        CodecKind::Pcma => Box::new(g711::G711::alaw()),
+        CodecKind::G722 => Box::new(g722::G722Encoder::new()),
+        CodecKind::Opus => Box::new(opus::OpusEncoder::new()?),
+    })
 }

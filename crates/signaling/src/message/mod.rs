@@ -3,8 +3,27 @@
 //! Headers are kept as (name, unfolded value) pairs in arrival order; typed accessors parse a
 //! value when it is asked for, so a proxy-style pass-through never pays for what it does not read.
 
+mod accessors;
+mod cseq;
+mod header_name;
+mod method;
+mod name_addr;
+mod params;
+mod parse;
+mod response;
+mod text;
 mod types;
 mod uri;
+mod via;
+mod write;
 
+pub use cseq::CSeq;
+pub use name_addr::{Contacts, NameAddr};
+pub use parse::{
+    parse_datagram, parse_stream, skip_keepalives, MAX_BODY_LEN, MAX_HEADERS, MAX_HEAD_LEN,
+    MAX_LINE_LEN,
+};
+pub use response::reason_phrase;
 pub use types::*;
 pub use uri::*;
+pub use via::Via;

@@ -81,6 +81,11 @@ impl Headers {
     pub fn new() -> Self {
         Self::default()
     }
+    pub fn with_capacity(n: usize) -> Self {
+        Headers {
+            entries: Vec::with_capacity(n),
+        }
+    }
     pub fn push(&mut self, name: HeaderName, value: impl Into<String>) {
         self.entries.push(Header {
             name,

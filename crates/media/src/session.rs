@@ -1,0 +1,429 @@
+//! `MediaSession`: the receive side of one call's media, behind one sans-IO façade.
+//!
+//! Datagrams go in with `handle_rtp(now, ..)` (RTP or, with rtcp-mux, RTCP), SIP INFO digits
+//! with `handle_info_digit`, and the clock with `handle_timeout(now)`. Out come 20 ms frames,
+//! digits and speech endpoints from `poll_event`, RTCP receiver reports (and, once a sender is
+//! attached, the outgoing RTP) from `poll_transmit`, and the next deadline from `poll_timeout`.
+//!
+//! Timeline: a frame's `at` is the time it is due on the `now` clock (audio arrival plus the
+//! playout delay). Digit times are on the same timeline: an RFC 4733 event from the audio's
+//! SSRC is placed by its RTP timestamp, other sources at `now` plus the playout delay, so the
+//! recorder can cut a tone out of the frames it belongs to.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use crate::codec::{self, CodecKind, Decoder};
+use crate::dtmf::dedup::DigitDedup;
+use crate::dtmf::inband::{ToneDetector, ToneUpdate};
+use crate::dtmf::rfc4733::{self, EventReceiver, EventUpdate};
+use crate::dtmf::DigitSource;
+use crate::jitter::{Arrival, FrameKind, JitterBuffer, FRAME};
+use crate::rtp::{self, PayloadType, Ssrc};
+use crate::vad::{Endpoint, Endpointer, Vad};
+use crate::{rtcp, Digit, Error};
+
+/// RFC 4733 events are read on the 8 kHz clock (the /8000 telephone-event is the one we pick).
+const EVENT_CLOCK: u32 = 8000;
+
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Every offered/negotiated audio payload type and its codec; the first is the primary one
+    /// and fixes the output rate. Others with a different clock or PCM rate are dropped.
+    pub audio_pts: Vec<(u8, CodecKind)>,
+    pub telephone_event_pts: Vec<u8>,
+    pub cn_pt: Option<u8>,
+    /// Payload type the send path uses (read by the sender, not by the receive side).
+    pub send_pt: Option<u8>,
+    pub ptime_ms: u32,
+    /// Our SSRC, used as the RTCP sender of receiver reports.
+    pub ssrc: u32,
+    /// RTCP CNAME (RFC 3550 §6.5.1).
+    pub cname: String,
+    /// Seeds the RTCP interval randomisation.
+    pub seed: u64,
+    /// Run the Goertzel detector on decoded audio.
+    pub inband_dtmf: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MediaEvent {
+    /// 20 ms of decoded audio; `speech` is the voice-activity decision for this frame.
+    Frame {
+        at: Duration,
+        samples: Vec<i16>,
+        rate: u32,
+        speech: bool,
+    },
+    /// A digit, reported as soon as it is known; `ended_at` is set when its end was already
+    /// known, otherwise a `DigitEnded` follows.
+    Digit {
+        digit: Digit,
+        started_at: Duration,
+        ended_at: Option<Duration>,
+        source: DigitSource,
+    },
+    DigitEnded {
+        digit: Digit,
+        started_at: Duration,
+        ended_at: Duration,
+        source: DigitSource,
+    },
+    SpeechStarted { at: Duration },
+    SpeechEnded { at: Duration },
+    SsrcChanged { from: Ssrc, to: Ssrc },
+}
+
+/// Counters for the call's receive side.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ReceiveStats {
+    pub packets_received: u64,
+    /// RFC 3550 cumulative loss of the current source.
+    pub lost: i64,
+    pub duplicates: u64,
+    pub late: u64,
+    pub unknown_pt: u64,
+    pub malformed: u64,
+    pub rtcp_received: u64,
+    pub event_packets: u64,
+    pub concealed_frames: u64,
+    pub silence_frames: u64,
+    pub jitter: Duration,
+    pub playout_delay: Duration,
+}
+
+/// The send path's seam: whatever produces our outgoing RTP (the `send` module's sender)
+/// is attached with `MediaSession::set_sender` and polled alongside RTCP.
+pub trait PacketSource: Send {
+    fn handle_timeout(&mut self, now: Duration);
+    fn poll_transmit(&mut self) -> Option<Vec<u8>>;
+    fn poll_timeout(&self) -> Option<Duration>;
+}
+
+pub struct MediaSession {
+    config: SessionConfig,
+    jitter: JitterBuffer,
+    events: EventReceiver,
+    tones: Option<ToneDetector>,
+    dedup: DigitDedup,
+    open_digits: Vec<(Digit, DigitSource, Duration)>,
+    vad: Vad,
+    endpointer: Endpointer,
+    out: VecDeque<MediaEvent>,
+    transmit: VecDeque<Vec<u8>>,
+    next_report: Option<Duration>,
+    rng: u64,
+    sender: Option<Box<dyn PacketSource>>,
+    frame: Vec<i16>,
+    updates: Vec<EventUpdate>,
+    tone_updates: Vec<ToneUpdate>,
+    unknown_pt: u64,
+    malformed: u64,
+    rtcp_received: u64,
+    event_packets: u64,
+    last_rtp_at: Option<Duration>,
+}
+
+impl MediaSession {
+    /// Builds the session with the codec module's decoders.
+    pub fn new(config: SessionConfig) -> Result<MediaSession, Error> {
+        MediaSession::with_decoders(config, codec::decoder)
+    }
+
+    /// Builds the session with decoders from `make` (tests and benches use their own).
+    pub fn with_decoders(
+        config: SessionConfig,
+        make: impl Fn(CodecKind) -> Result<Box<dyn Decoder>, Error>,
+    ) -> Result<MediaSession, Error> {
+        let &(_, primary) = config.audio_pts.first().ok_or(Error::NoAudioPayloadType)?;
+        let mut decoders = Vec::new();
+        for &(pt, kind) in &config.audio_pts {
+            if kind.pcm_rate() == primary.pcm_rate()
+                && kind.rtp_clock_rate() == primary.rtp_clock_rate()
+            {
+                decoders.push((PayloadType(pt), make(kind)?));
+            }
+        }
+        let jitter = JitterBuffer::new(decoders, primary.rtp_clock_rate(), primary.pcm_rate());
+        let tones = config
+            .inband_dtmf
+            .then(|| ToneDetector::new(primary.pcm_rate()));
+        Ok(MediaSession {
+            rng: config.seed | 1,
+            config,
+            jitter,
+            events: EventReceiver::default(),
+            tones,
+            dedup: DigitDedup::default(),
+            open_digits: Vec::new(),
+            vad: Vad::default(),
+            endpointer: Endpointer::default(),
+            out: VecDeque::new(),
+            transmit: VecDeque::new(),
+            next_report: None,
+            sender: None,
+            frame: Vec::new(),
+            updates: Vec::new(),
+            tone_updates: Vec::new(),
+            unknown_pt: 0,
+            malformed: 0,
+            rtcp_received: 0,
+            event_packets: 0,
+            last_rtp_at: None,
+        })
+    }
+
+    /// Attaches the send path; its packets come out of `poll_transmit` after RTCP.
+    pub fn set_sender(&mut self, sender: Box<dyn PacketSource>) {
+        self.sender = Some(sender);
+    }
+
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// When the last RTP packet of any kind arrived; `None` if none ever did.
+    pub fn last_rtp_at(&self) -> Option<Duration> {
+        self.last_rtp_at
+    }
+
+    /// One datagram from the media socket: RTP, or RTCP when multiplexed (RFC 5761 §4).
+    pub fn handle_rtp(&mut self, now: Duration, datagram: &[u8]) {
+        if rtp::is_rtcp(datagram) {
+            self.handle_rtcp(now, datagram);
+            return;
+        }
+        let Ok(pkt) = rtp::parse(datagram) else {
+            self.malformed += 1;
+            return;
+        };
+        self.last_rtp_at = Some(now);
+        let pt = pkt.payload_type.0;
+        if self.config.telephone_event_pts.contains(&pt) {
+            self.handle_event(now, &pkt);
+        } else if self.config.cn_pt == Some(pt) {
+            let arrival = self.jitter.insert_comfort_noise(now, &pkt);
+            self.after_arrival(now, arrival);
+        } else if self.config.audio_pts.iter().any(|(p, _)| *p == pt) {
+            let arrival = self.jitter.insert(now, &pkt);
+            self.after_arrival(now, arrival);
+        } else {
+            self.unknown_pt += 1;
+        }
+    }
+
+    fn after_arrival(&mut self, now: Duration, arrival: Arrival) {
+        if let Arrival::SsrcChanged { from, to } = arrival {
+            self.out.push_back(MediaEvent::SsrcChanged { from, to });
+        }
+        if self.next_report.is_none() {
+            self.next_report = Some(now + self.report_interval());
+        }
+    }
+
+    fn handle_event(&mut self, now: Duration, pkt: &rtp::RtpPacket<'_>) {
+        self.event_packets += 1;
+        self.jitter.observe(now, pkt);
+        let Ok(ev) = rfc4733::parse_event(pkt.payload) else {
+            self.malformed += 1;
+            return;
+        };
+        let at = if self.jitter.clock_rate() == EVENT_CLOCK {
+            self.jitter.playout_time(pkt.ssrc, pkt.timestamp)
+        } else {
+            None
+        }
+        .unwrap_or(now + self.jitter.target_delay());
+        let mut updates = std::mem::take(&mut self.updates);
+        self.events
+            .handle(now, at, pkt.ssrc, pkt.timestamp, ev, EVENT_CLOCK, &mut updates);
+        self.apply_event_updates(&mut updates);
+        self.updates = updates;
+    }
+
+    fn apply_event_updates(&mut self, updates: &mut Vec<EventUpdate>) {
+        for u in updates.drain(..) {
+            match u {
+                EventUpdate::Started { digit, at, duration } => {
+                    self.digit_started(digit, DigitSource::Rfc4733, at, duration)
+                }
+                EventUpdate::Ended { digit, at, duration } => {
+                    self.digit_ended(digit, DigitSource::Rfc4733, at, duration)
+                }
+            }
+        }
+    }
+
+    /// A digit from a SIP INFO body (RFC 6086 `application/dtmf-relay`).
+    pub fn handle_info_digit(&mut self, now: Duration, digit: Digit, duration: Option<Duration>) {
+        let at = now + self.jitter.target_delay();
+        self.digit_started(digit, DigitSource::SipInfo, at, duration);
+    }
+
+    fn digit_started(
+        &mut self,
+        digit: Digit,
+        source: DigitSource,
+        at: Duration,
+        duration: Option<Duration>,
+    ) {
+        if !self.dedup.accept(digit, source, at, duration) {
+            return;
+        }
+        if duration.is_none() {
+            self.open_digits.push((digit, source, at));
+        }
+        self.out.push_back(MediaEvent::Digit {
+            digit,
+            started_at: at,
+            ended_at: duration.map(|d| at + d),
+            source,
+        });
+    }
+
+    fn digit_ended(&mut self, digit: Digit, source: DigitSource, at: Duration, d: Duration) {
+        let Some(i) = self.open_digits.iter().position(|o| *o == (digit, source, at)) else {
+            return;
+        };
+        self.open_digits.swap_remove(i);
+        self.dedup.set_duration(digit, source, at, d);
+        self.out.push_back(MediaEvent::DigitEnded {
+            digit,
+            started_at: at,
+            ended_at: at + d,
+            source,
+        });
+    }
+
+    fn handle_rtcp(&mut self, now: Duration, datagram: &[u8]) {
+        self.rtcp_received += 1;
+        let Ok(reports) = rtcp::sender_reports(datagram) else {
+            self.malformed += 1;
+            return;
+        };
+        for (ssrc, ntp) in reports {
+            if let Some(r) = self.jitter.reception_mut().filter(|r| r.ssrc() == ssrc) {
+                r.on_sender_report(now, ntp);
+            }
+        }
+    }
+
+    /// Advances the clock: plays out due frames, closes events and sends due reports.
+    pub fn handle_timeout(&mut self, now: Duration) {
+        let mut frame = std::mem::take(&mut self.frame);
+        while let Some((at, kind)) = self.jitter.poll_frame(now, &mut frame) {
+            self.process_frame(at, kind, &frame);
+        }
+        self.frame = frame;
+
+        let mut updates = std::mem::take(&mut self.updates);
+        self.events.handle_timeout(now, EVENT_CLOCK, &mut updates);
+        self.apply_event_updates(&mut updates);
+        self.updates = updates;
+
+        if let Some(due) = self.next_report.filter(|d| now >= *d) {
+            self.next_report = Some(due.max(now) + self.report_interval());
+            self.queue_report(now);
+        }
+        if let Some(sender) = self.sender.as_mut() {
+            sender.handle_timeout(now);
+        }
+    }
+
+    fn process_frame(&mut self, at: Duration, kind: FrameKind, pcm: &[i16]) {
+        // DTX and comfort noise are silence and must not pull the noise floor to zero.
+        let speech = kind != FrameKind::Silence && self.vad.process(pcm);
+        if let Some(tones) = self.tones.as_mut() {
+            let mut updates = std::mem::take(&mut self.tone_updates);
+            tones.process(at, pcm, &mut updates);
+            for u in updates.drain(..) {
+                match u {
+                    ToneUpdate::Started { digit, at } => {
+                        self.digit_started(digit, DigitSource::InBand, at, None)
+                    }
+                    ToneUpdate::Ended { digit, at, duration } => {
+                        self.digit_ended(digit, DigitSource::InBand, at, duration)
+                    }
+                }
+            }
+            self.tone_updates = updates;
+        }
+        self.out.push_back(MediaEvent::Frame {
+            at,
+            samples: pcm.to_vec(),
+            rate: self.jitter.pcm_rate(),
+            speech,
+        });
+        match self.endpointer.process(at, FRAME, speech) {
+            Some(Endpoint::SpeechStarted { at }) => {
+                self.out.push_back(MediaEvent::SpeechStarted { at })
+            }
+            Some(Endpoint::SpeechEnded { at }) => self.out.push_back(MediaEvent::SpeechEnded { at }),
+            None => {}
+        }
+    }
+
+    fn queue_report(&mut self, now: Duration) {
+        let Some(reception) = self.jitter.reception_mut() else {
+            return;
+        };
+        let block = reception.report_block(now);
+        if let Ok(bytes) = rtcp::receiver_report(Ssrc(self.config.ssrc), &self.config.cname, vec![block])
+        {
+            self.transmit.push_back(bytes);
+        }
+    }
+
+    /// RFC 3550 §6.3.5: the interval is randomised over [0.5, 1.5] × the nominal one so that
+    /// reports from many calls do not synchronise.
+    fn report_interval(&mut self) -> Duration {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        let factor = 0.5 + (self.rng % 1000) as f64 / 1000.0;
+        rtcp::REPORT_INTERVAL.mul_f64(factor)
+    }
+
+    pub fn poll_event(&mut self) -> Option<MediaEvent> {
+        self.out.pop_front()
+    }
+
+    /// Datagrams to send to the peer's media address: RTCP first, then the sender's RTP.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.transmit
+            .pop_front()
+            .or_else(|| self.sender.as_mut().and_then(|s| s.poll_transmit()))
+    }
+
+    /// The earliest of: next frame, RFC 4733 end timeout, next RTCP report, sender deadline.
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        [
+            self.jitter.poll_timeout(),
+            self.events.poll_timeout(),
+            self.next_report,
+            self.sender.as_ref().and_then(|s| s.poll_timeout()),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    pub fn stats(&self) -> ReceiveStats {
+        let j = self.jitter.stats();
+        let reception = self.jitter.reception();
+        ReceiveStats {
+            packets_received: j.received,
+            lost: reception.map_or(0, |r| r.lost()),
+            duplicates: j.duplicates,
+            late: j.late,
+            unknown_pt: self.unknown_pt,
+            malformed: self.malformed,
+            rtcp_received: self.rtcp_received,
+            event_packets: self.event_packets,
+            concealed_frames: j.concealed_frames,
+            silence_frames: j.silence_frames,
+            jitter: reception.map_or(Duration::ZERO, |r| r.jitter()),
+            playout_delay: self.jitter.target_delay(),
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! Operator settings for the recorder, the same for every call.
+
+use std::time::Duration;
+
+/// Settings that are not part of the Graph request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecorderConfig {
+    /// No RTP at all for this long while waiting for speech or recording ends the operation with
+    /// `mediaReceiveTimeout` (API_CONTRACT.md, "record").
+    pub media_receive_timeout: Duration,
+    /// Silence kept after the last speech when `maxSilenceTimeout` fires; the rest is cut.
+    pub trailing_silence_keep: Duration,
+}
+
+impl Default for RecorderConfig {
+    fn default() -> Self {
+        RecorderConfig {
+            media_receive_timeout: Duration::from_secs(10),
+            trailing_silence_keep: Duration::from_millis(500),
+        }
+    }
+}

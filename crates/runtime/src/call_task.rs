@@ -1,0 +1,519 @@
+//! One task per answered call: it owns the call's RTP socket, its `MediaSession` (receive), its
+//! `RtpSender` (send), its `MediaQueue` (record / playPrompt) and the open recording file, and
+//! wakes only for a datagram, a command or the earliest deadline of the three machines.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use api::{ApiHandle, CallEvent, CallId};
+use media::send::{PlaybackId as SendPlayback, RtpSender, SendEvent, SenderConfig};
+use media::session::{MediaEvent, MediaSession, SessionConfig};
+use media::wav::Pcm;
+use media::Digit;
+use recorder::{
+    Action, MediaQueue, OperationId, PlayPromptParams, PlayWhat, PlaybackId, RecordParams,
+    RecorderConfig,
+};
+use signaling::endpoint::CallHandle;
+use signaling::sdp::Negotiated;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use crate::clock::Clock;
+use crate::convert;
+use crate::prompts::{PromptError, PromptStore};
+use crate::recording_file::RecordingWriter;
+use crate::rtp_ports::RtpPort;
+
+/// What the signaling loop tells a call task.
+#[derive(Debug)]
+pub enum CallCommand {
+    Record {
+        op: api::OperationId,
+        params: RecordParams,
+        hang_up_after: bool,
+    },
+    PlayPrompt {
+        op: api::OperationId,
+        params: PlayPromptParams,
+    },
+    CancelMedia,
+    SubscribeTones,
+    InfoDigit {
+        digit: Digit,
+        duration: Option<Duration>,
+    },
+    Renegotiated(Box<Negotiated>),
+    /// The call is over: finish every operation, report them, then `Terminated`, then exit.
+    Ended {
+        result: api::ResultInfo,
+    },
+}
+
+/// What a call task tells the signaling loop.
+#[derive(Debug)]
+pub enum CallReport {
+    /// The built-in flow finished its recording: hang up.
+    HangUp { call: CallHandle },
+    /// The task is gone (its port is free again).
+    Gone { call: CallHandle },
+}
+
+pub struct CallSetup {
+    pub handle: CallHandle,
+    pub call: CallId,
+    pub port: RtpPort,
+    pub negotiated: Negotiated,
+    pub seed: u64,
+    pub recordings_dir: PathBuf,
+    pub receive_timeout: Duration,
+    pub comfort_noise: bool,
+}
+
+pub struct CallTask {
+    handle: CallHandle,
+    call: CallId,
+    clock: Clock,
+    socket: UdpSocket,
+    _port: RtpPort,
+    remote: SocketAddr,
+    remote_latched: bool,
+    negotiated: Negotiated,
+    session: MediaSession,
+    sender: RtpSender,
+    queue: MediaQueue,
+    api: ApiHandle,
+    prompts: PromptStore,
+    beep: Arc<Pcm>,
+    pcm_rate: u32,
+    recordings_dir: PathBuf,
+    reports: mpsc::Sender<CallReport>,
+    subscribed: bool,
+    next_op: u128,
+    ops: HashMap<OperationId, (api::OperationId, bool)>,
+    writers: HashMap<OperationId, (RecordingWriter, api::RecordingId)>,
+    finished_recordings: HashMap<OperationId, api::RecordingId>,
+    stopped: HashSet<PlaybackId>,
+    loaded: (mpsc::Sender<PromptLoaded>, mpsc::Receiver<PromptLoaded>),
+    rtp_counted: u64,
+}
+
+struct PromptLoaded {
+    op: OperationId,
+    playback: PlaybackId,
+    looped: bool,
+    result: Result<Arc<Pcm>, PromptError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CallSetupError {
+    #[error("media setup failed: {0}")]
+    Media(#[from] media::Error),
+    #[error("RTP socket: {0}")]
+    Socket(#[from] std::io::Error),
+}
+
+impl CallTask {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        setup: CallSetup,
+        clock: Clock,
+        api: ApiHandle,
+        prompts: PromptStore,
+        reports: mpsc::Sender<CallReport>,
+    ) -> Result<CallTask, CallSetupError> {
+        let n = &setup.negotiated;
+        let kind = convert::codec_kind(n.codec.codec);
+        let ssrc = (setup.seed as u32) | 1;
+        let session = MediaSession::new(SessionConfig {
+            audio_pts: vec![(n.codec.pt, kind)],
+            telephone_event_pts: n.telephone_event_pts.clone(),
+            cn_pt: n.cn_pt,
+            send_pt: Some(n.codec.pt),
+            ptime_ms: n.ptime_ms,
+            ssrc,
+            cname: format!("callclip-{}", setup.call),
+            seed: setup.seed,
+            inband_dtmf: true,
+        })?;
+        let mut sender_cfg = SenderConfig::new(
+            n.codec.pt,
+            kind,
+            ssrc,
+            (setup.seed >> 32) as u16,
+            (setup.seed >> 16) as u32,
+        );
+        sender_cfg.ptime_ms = n.ptime_ms;
+        sender_cfg.cn_pt = if setup.comfort_noise { n.cn_pt } else { None };
+        sender_cfg.telephone_event_pt = n.telephone_event_pt;
+        let sender = RtpSender::new(sender_cfg)?;
+        let socket = UdpSocket::from_std(setup.port.socket.try_clone()?)?;
+        let pcm_rate = kind.pcm_rate();
+        let queue = MediaQueue::new(RecorderConfig {
+            media_receive_timeout: setup.receive_timeout,
+            ..RecorderConfig::default()
+        });
+        Ok(CallTask {
+            handle: setup.handle,
+            call: setup.call,
+            clock,
+            socket,
+            _port: setup.port,
+            remote: setup.negotiated.remote_addr,
+            remote_latched: false,
+            negotiated: setup.negotiated,
+            session,
+            sender,
+            queue,
+            api,
+            prompts,
+            beep: Arc::new(media::beep::BeepConfig::default().render(pcm_rate)),
+            pcm_rate,
+            recordings_dir: setup.recordings_dir,
+            reports,
+            subscribed: false,
+            next_op: 1,
+            ops: HashMap::new(),
+            writers: HashMap::new(),
+            finished_recordings: HashMap::new(),
+            stopped: HashSet::new(),
+            loaded: mpsc::channel(16),
+            rtp_counted: 0,
+        })
+    }
+
+    pub async fn run(mut self, mut commands: mpsc::Receiver<CallCommand>) {
+        let mut buf = vec![0u8; 2048];
+        let now = self.clock.now();
+        self.sender.handle_timeout(now);
+        self.pump(now).await;
+        loop {
+            let deadline = [
+                self.session.poll_timeout(),
+                self.sender.poll_timeout(),
+                self.queue.poll_timeout(),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(now + Duration::from_secs(1));
+            tokio::select! {
+                r = self.socket.recv_from(&mut buf) => {
+                    let now = self.clock.now();
+                    match r {
+                        Ok((n, from)) => self.on_datagram(now, from, buf.get(..n).unwrap_or_default()),
+                        Err(e) => debug!(error = %e, "RTP receive error"),
+                    }
+                }
+                cmd = commands.recv() => {
+                    let now = self.clock.now();
+                    match cmd {
+                        Some(CallCommand::Ended { result }) => {
+                            self.queue.handle_call_ended(now);
+                            self.pump(now).await;
+                            self.api.call_event(CallEvent::Terminated { call: self.call.clone(), result_info: result });
+                            break;
+                        }
+                        Some(cmd) => self.on_command(now, cmd),
+                        None => {
+                            // The signaling loop is gone (shutdown): finish what we have.
+                            self.queue.handle_call_ended(now);
+                            self.pump(now).await;
+                            break;
+                        }
+                    }
+                }
+                Some(loaded) = self.loaded.1.recv() => {
+                    let now = self.clock.now();
+                    self.on_prompt_loaded(now, loaded);
+                }
+                _ = tokio::time::sleep_until(self.clock.instant(deadline)) => {
+                    let now = self.clock.now();
+                    self.session.handle_timeout(now);
+                    self.sender.handle_timeout(now);
+                    self.queue.handle_timeout(now);
+                }
+            }
+            let now = self.clock.now();
+            self.pump(now).await;
+        }
+        let stats = self.session.stats();
+        self.api.rtp_lost(stats.lost.max(0) as u64);
+        info!(
+            received = stats.packets_received,
+            lost = stats.lost,
+            "call media ended"
+        );
+        let _ = self
+            .reports
+            .send(CallReport::Gone { call: self.handle })
+            .await;
+    }
+
+    fn on_datagram(&mut self, now: Duration, from: SocketAddr, data: &[u8]) {
+        // Symmetric RTP (RFC 4961): answer to where the caller's packets come from.
+        if !self.remote_latched && data.len() >= 12 {
+            if from != self.remote {
+                debug!(%from, negotiated = %self.remote, "RTP latched to the source address");
+            }
+            self.remote = from;
+            self.remote_latched = true;
+        }
+        self.session.handle_rtp(now, data);
+        self.queue.handle_rtp_seen(now);
+        self.rtp_counted += 1;
+        if self.rtp_counted >= 500 {
+            self.api.rtp_received(self.rtp_counted);
+            self.rtp_counted = 0;
+        }
+    }
+
+    fn new_op(&mut self, api_op: api::OperationId, hang_up_after: bool) -> OperationId {
+        let op = OperationId(self.next_op);
+        self.next_op += 1;
+        self.ops.insert(op, (api_op, hang_up_after));
+        op
+    }
+
+    fn on_command(&mut self, now: Duration, cmd: CallCommand) {
+        match cmd {
+            CallCommand::Record {
+                op,
+                params,
+                hang_up_after,
+            } => {
+                let id = self.new_op(op, hang_up_after);
+                if let Err(e) = self.queue.record(now, id, params) {
+                    warn!(error = %e, "record refused");
+                }
+            }
+            CallCommand::PlayPrompt { op, params } => {
+                let id = self.new_op(op, false);
+                if let Err(e) = self.queue.play_prompt(now, id, params) {
+                    warn!(error = %e, "playPrompt refused");
+                }
+            }
+            CallCommand::CancelMedia => {
+                self.queue.cancel_all(now);
+            }
+            CallCommand::SubscribeTones => self.subscribed = true,
+            CallCommand::InfoDigit { digit, duration } => {
+                self.session.handle_info_digit(now, digit, duration)
+            }
+            CallCommand::Renegotiated(n) => {
+                if !self.remote_latched || n.remote_addr.ip() != self.remote.ip() {
+                    self.remote = n.remote_addr;
+                    self.remote_latched = false;
+                }
+                self.negotiated = *n;
+            }
+            CallCommand::Ended { .. } => {}
+        }
+    }
+
+    fn on_prompt_loaded(&mut self, now: Duration, l: PromptLoaded) {
+        if self.stopped.remove(&l.playback) {
+            return;
+        }
+        match l.result {
+            Ok(pcm) => {
+                if let Err(e) = self.queue.handle_prompt_ready(now, l.op) {
+                    debug!(error = %e, "prompt ready for an ended operation");
+                    return;
+                }
+                if let Err(e) = self
+                    .sender
+                    .play(now, SendPlayback(l.playback.0), pcm, l.looped)
+                {
+                    let _ = self
+                        .queue
+                        .handle_playout_failed(now, l.playback, e.to_string());
+                }
+            }
+            Err(e) => {
+                info!(error = %e, "prompt failed");
+                let _ = self.queue.handle_prompt_failed(now, l.op, e.to_string());
+            }
+        }
+    }
+
+    /// Moves everything the machines produced to where it goes, until all are quiet.
+    async fn pump(&mut self, now: Duration) {
+        for _ in 0..64 {
+            let mut busy = false;
+            while let Some(ev) = self.session.poll_event() {
+                busy = true;
+                self.on_media_event(now, ev);
+            }
+            while let Some(ev) = self.sender.poll_event() {
+                busy = true;
+                match ev {
+                    SendEvent::PlayoutFinished { id, .. } => {
+                        let _ = self.queue.handle_playout_finished(now, PlaybackId(id.0));
+                    }
+                    SendEvent::PlayoutStarted { .. } | SendEvent::PlayoutStopped { .. } => {}
+                }
+            }
+            while let Some(action) = self.queue.poll_action() {
+                busy = true;
+                self.on_action(now, action).await;
+            }
+            if !busy {
+                break;
+            }
+        }
+        let sending = !self.negotiated.on_hold() && !self.remote.ip().is_unspecified();
+        while let Some(pkt) = self.sender.poll_transmit() {
+            if sending {
+                let _ = self.socket.send_to(&pkt, self.remote).await;
+            }
+        }
+        while let Some(pkt) = self.session.poll_transmit() {
+            // RTCP goes out only with rtcp-mux: we hold no socket on RTP port + 1.
+            if sending && self.negotiated.rtcp_mux {
+                let _ = self.socket.send_to(&pkt, self.remote).await;
+            }
+        }
+    }
+
+    fn on_media_event(&mut self, now: Duration, ev: MediaEvent) {
+        match ev {
+            MediaEvent::Frame {
+                at, samples, rate, ..
+            } => self.queue.handle_frame(now, at, &samples, rate),
+            MediaEvent::SpeechStarted { at } => self.queue.handle_speech_started(now, at),
+            MediaEvent::SpeechEnded { at } => self.queue.handle_speech_ended(now, at),
+            MediaEvent::Digit {
+                digit,
+                started_at,
+                ended_at,
+                source,
+            } => {
+                info!(digit = %digit, ?source, "DTMF");
+                self.queue.handle_digit(now, digit, started_at, ended_at);
+                if self.subscribed {
+                    self.api.call_event(CallEvent::Tone {
+                        call: self.call.clone(),
+                        digit,
+                    });
+                }
+            }
+            MediaEvent::DigitEnded { .. } | MediaEvent::SsrcChanged { .. } => {}
+        }
+    }
+
+    async fn on_action(&mut self, now: Duration, action: Action) {
+        match action {
+            Action::Play { op, playback, what } => match what {
+                PlayWhat::Beep => {
+                    if let Err(e) =
+                        self.sender
+                            .play(now, SendPlayback(playback.0), self.beep.clone(), false)
+                    {
+                        let _ = self
+                            .queue
+                            .handle_playout_failed(now, playback, e.to_string());
+                    }
+                }
+                PlayWhat::Prompt(prompt) => {
+                    let store = self.prompts.clone();
+                    let tx = self.loaded.0.clone();
+                    let rate = self.pcm_rate;
+                    tokio::spawn(async move {
+                        let result = store
+                            .load(&prompt.uri, prompt.resource_id.as_deref(), rate)
+                            .await;
+                        let _ = tx
+                            .send(PromptLoaded {
+                                op,
+                                playback,
+                                looped: prompt.looped,
+                                result,
+                            })
+                            .await;
+                    });
+                }
+            },
+            Action::StopPlayout { playback } => {
+                self.stopped.insert(playback);
+                self.sender.stop(now);
+            }
+            Action::StartRecording { op, rate } => {
+                let path = self
+                    .recordings_dir
+                    .join(format!("{}.wav", uuid_like(&self.call, op)));
+                match RecordingWriter::create(&path, rate) {
+                    Ok(w) => {
+                        let link = self.api.recording_started(&self.call, path);
+                        self.writers.insert(op, (w, link.id));
+                    }
+                    Err(e) => {
+                        warn!(error = %e, path = %path.display(), "cannot create the recording file");
+                        let _ = self.queue.handle_recording_failed(
+                            now,
+                            op,
+                            format!("cannot create the recording file: {e}"),
+                        );
+                    }
+                }
+            }
+            Action::WriteSamples { op, samples } => {
+                let failed = match self.writers.get_mut(&op) {
+                    Some((w, _)) => w.write(&samples).err(),
+                    None => None,
+                };
+                if let Some(e) = failed {
+                    warn!(error = %e, "recording write failed");
+                    let _ = self.queue.handle_recording_failed(
+                        now,
+                        op,
+                        format!("recording write failed: {e}"),
+                    );
+                }
+            }
+            Action::FinishRecording { op, keep_samples } => {
+                if let Some((w, id)) = self.writers.remove(&op) {
+                    // finish() fsyncs: keep it off the async threads.
+                    let done =
+                        tokio::task::spawn_blocking(move || w.finish(Some(keep_samples))).await;
+                    match done {
+                        Ok(Ok(f)) => {
+                            debug!(samples = f.samples, path = %f.path.display(), "recording finished")
+                        }
+                        Ok(Err(e)) => warn!(error = %e, "recording finish failed"),
+                        Err(e) => warn!(error = %e, "recording finish task failed"),
+                    }
+                    self.api.recording_finished(id);
+                    self.finished_recordings.insert(op, id);
+                }
+            }
+            Action::StatusChanged { .. } => {}
+            Action::Completed(outcome) => {
+                let Some((api_op, hang_up_after)) = self.ops.remove(&outcome.op) else {
+                    return;
+                };
+                let recording = self.finished_recordings.remove(&outcome.op);
+                info!(op = %api_op, reason = outcome.completion_reason.as_str(), status = outcome.status.as_str(), "operation completed");
+                self.api.call_event(CallEvent::OperationUpdated {
+                    call: self.call.clone(),
+                    op: api_op,
+                    outcome: convert::outcome(&outcome, recording),
+                });
+                if hang_up_after {
+                    let _ = self
+                        .reports
+                        .send(CallReport::HangUp { call: self.handle })
+                        .await;
+                }
+            }
+        }
+    }
+}
+
+fn uuid_like(call: &CallId, op: OperationId) -> String {
+    format!("{}-{}", call.0, op.0)
+}

@@ -1,0 +1,206 @@
+//! `callclip serve`: binds the sockets, starts the API, the signaling loop and the call tasks,
+//! and shuts them down in order on SIGTERM or Ctrl-C.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use signaling::endpoint::{Endpoint, EndpointConfig};
+use signaling::message::{Host, Scheme, Uri};
+use signaling::timer::TimerConfig;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::prompts::{PromptSettings, PromptStore};
+use crate::sip_loop::SipLoop;
+use crate::sip_transport::SipTransport;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error(transparent)]
+    Transport(#[from] crate::sip_transport::TransportError),
+    #[error("cannot listen for the API on {addr}: {source}")]
+    ApiBind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("API setup: {0}")]
+    Api(String),
+    #[error("cannot create directory {path}: {source}")]
+    Dir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("sip.public_address {0:?} is not host or host:port")]
+    PublicAddress(String),
+}
+
+/// The address peers should use for us: `sip.public_address` or the listen address.
+fn public_host(config: &Config) -> Result<(Host, u16), GatewayError> {
+    let listen = config.sip.listen;
+    let public = config.sip.public_address.trim();
+    if public.is_empty() {
+        return Ok((ip_host(listen.ip()), listen.port()));
+    }
+    if let Ok(sa) = public.parse::<SocketAddr>() {
+        return Ok((ip_host(sa.ip()), sa.port()));
+    }
+    let (host, port) = match public.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => (
+            h,
+            p.parse()
+                .map_err(|_| GatewayError::PublicAddress(public.into()))?,
+        ),
+        _ => (public, listen.port()),
+    };
+    let host = Host::parse(host).map_err(|_| GatewayError::PublicAddress(public.into()))?;
+    Ok((host, port))
+}
+
+fn ip_host(ip: IpAddr) -> Host {
+    match ip {
+        IpAddr::V4(v4) => Host::V4(v4),
+        IpAddr::V6(v6) => Host::V6(v6),
+    }
+}
+
+fn api_config(config: &Config) -> api::ApiConfig {
+    let mut c = api::ApiConfig::new(
+        &config.api.public_url,
+        config.notifications.spool_dir.clone(),
+        config.recordings.dir.clone(),
+    );
+    c.static_tokens = config
+        .api
+        .tokens
+        .iter()
+        .map(|t| api::StaticToken::from_plain(t))
+        .collect();
+    c.default_callback =
+        (!config.calls.callback_url.is_empty()).then(|| config.calls.callback_url.clone());
+    c.notification_secret = (!config.notifications.secret.is_empty())
+        .then(|| config.notifications.secret.clone().into_bytes());
+    c.notification_give_up = Duration::from_secs(config.notifications.give_up_seconds);
+    c.recording_retention = Duration::from_secs(config.recordings.retention_seconds);
+    c.max_seconds = config.api.max_seconds;
+    c
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+pub async fn serve(config: Config) -> Result<(), GatewayError> {
+    let config = Arc::new(config);
+    for dir in [&config.recordings.dir, &config.notifications.spool_dir] {
+        std::fs::create_dir_all(dir).map_err(|source| GatewayError::Dir {
+            path: dir.clone(),
+            source,
+        })?;
+    }
+    match crate::recording_file::repair_dir(&config.recordings.dir) {
+        Ok(fixed) => {
+            for r in fixed {
+                warn!(?r, "repaired a recording left behind by an earlier run");
+            }
+        }
+        Err(e) => warn!(error = %e, "cannot check recordings for repair"),
+    }
+    let clock = Clock::new();
+    let (engine, engine_rx) = api::channel(1024);
+    let state = api::AppState::new(api_config(&config), Arc::new(engine))
+        .map_err(|e| GatewayError::Api(e.to_string()))?;
+    let handle = state.handle();
+    let listener = tokio::net::TcpListener::bind(config.api.listen)
+        .await
+        .map_err(|source| GatewayError::ApiBind {
+            addr: config.api.listen,
+            source,
+        })?;
+    let (transport, sip_rx) = SipTransport::bind(config.sip.listen).await?;
+    let (host, port) = public_host(&config)?;
+    let media_ip = match &host {
+        Host::V4(v4) if !v4.is_unspecified() => IpAddr::V4(*v4),
+        Host::V6(v6) if !v6.is_unspecified() => IpAddr::V6(*v6),
+        _ => config.sip.listen.ip(),
+    };
+    let mut ep = EndpointConfig::new(transport.local_addr());
+    ep.host = host.clone();
+    ep.port = port;
+    ep.contact = Uri {
+        scheme: Scheme::Sip,
+        user: Some("callclip".into()),
+        password: None,
+        host,
+        port: Some(port),
+        params: Vec::new(),
+        headers: Vec::new(),
+    };
+    ep.user_agent = config.sip.user_agent.clone();
+    ep.ring = config.sip.ring;
+    ep.seed = std::process::id() as u64
+        ^ (clock.now().as_nanos() as u64).rotate_left(17)
+        ^ 0x9e37_79b9_7f4a_7c15;
+    ep.timers = TimerConfig {
+        t1: Duration::from_millis(config.sip.t1_ms),
+        t2: Duration::from_millis(config.sip.t2_ms),
+        t4: Duration::from_millis(config.sip.t4_ms),
+    };
+    let prompts = PromptStore::new(PromptSettings {
+        dir: config.prompts.dir.clone(),
+        allow_http: config.prompts.allow_http,
+        max_bytes: config.prompts.max_bytes,
+        allowed_hosts: config.prompts.allowed_hosts.clone(),
+        timeout: Duration::from_secs(config.prompts.fetch_timeout_seconds),
+    });
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let api_stop = {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|v| *v).await;
+        }
+    };
+    let api_task = tokio::spawn(api::serve(listener, state, api_stop));
+    let sip_loop = SipLoop::new(
+        clock,
+        Endpoint::new(ep),
+        transport.clone(),
+        config.clone(),
+        handle,
+        prompts,
+        media_ip,
+    );
+    let loop_stop = {
+        let (tx, rx) = watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = tx.send(true);
+        });
+        rx
+    };
+    info!(sip = %transport.local_addr(), api = %config.api.listen, public_url = %config.api.public_url, mode = ?config.calls.incoming_mode, "callclip ready");
+    sip_loop.run(sip_rx, engine_rx, loop_stop).await;
+    // Give the last notifications a moment to leave; whatever is left stays in the spool.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(5), api_task).await;
+    info!("callclip stopped");
+    Ok(())
+}

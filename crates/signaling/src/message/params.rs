@@ -1,0 +1,68 @@
+//! Header parameters after a value: `*( SEMI generic-param )` (RFC 3261 §25.1).
+
+use super::text::{is_token_byte, Cursor};
+use super::uri::Param;
+use crate::error::ParseErrorKind;
+
+/// Bytes of a parameter value written without quotes: `token / host` (IPv6 references included).
+fn is_gen_value_byte(b: u8) -> bool {
+    is_token_byte(b) || matches!(b, b':' | b'[' | b']')
+}
+
+/// Parses `;name[=value]` pairs up to the end of the cursor, LWS allowed around `;` and `=`.
+/// Quoted values keep their quotes so they serialize back unchanged.
+pub(crate) fn parse_params(c: &mut Cursor<'_>) -> Result<Vec<Param>, ParseErrorKind> {
+    let mut params = Vec::new();
+    loop {
+        c.skip_ws();
+        if c.at_end() {
+            return Ok(params);
+        }
+        if !c.eat(b';') {
+            return Err(ParseErrorKind::Syntax);
+        }
+        let name = c.token().ok_or(ParseErrorKind::Param)?;
+        let value = if c.eat(b'=') {
+            c.skip_ws();
+            let v = match c.peek() {
+                Some(b'"') => c.quoted().ok_or(ParseErrorKind::Quote)?,
+                _ => c.take_while(is_gen_value_byte),
+            };
+            if v.is_empty() {
+                return Err(ParseErrorKind::Param);
+            }
+            Some(v.to_owned())
+        } else {
+            None
+        };
+        params.push(Param {
+            name: name.to_owned(),
+            value,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_allow_lws_and_quoted_values() {
+        let mut c = Cursor::new(
+            r#" ; newparam =  newvalue ;  secondparam ; q = 0.33;+sip.instance="<urn:uuid:1>""#,
+        );
+        let p = parse_params(&mut c).unwrap();
+        assert_eq!(p.len(), 4);
+        assert_eq!(p[0], Param::new("newparam", Some("newvalue".into())));
+        assert_eq!(p[1], Param::new("secondparam", None));
+        assert_eq!(p[2].value.as_deref(), Some("0.33"));
+        assert_eq!(p[3].value.as_deref(), Some(r#""<urn:uuid:1>""#));
+    }
+
+    #[test]
+    fn empty_params_are_rejected() {
+        assert!(parse_params(&mut Cursor::new(";;")).is_err());
+        assert!(parse_params(&mut Cursor::new(";a=")).is_err());
+        assert!(parse_params(&mut Cursor::new("junk")).is_err());
+    }
+}

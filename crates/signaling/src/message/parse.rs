@@ -1,0 +1,628 @@
+//! The parser: framing (RFC 3261 §18.3), start line and header section (§7, §25).
+//!
+//! Header values are copied once into owned strings with folding undone; their grammars are
+//! checked by the typed accessors, or all at once by `SipMessage::validate`. The parser itself
+//! checks framing, the start line, that To, From, Call-ID and CSeq appear once (and Via in a
+//! request), and the CSeq, so a message that parses can be matched to a transaction.
+
+use bytes::Bytes;
+
+use super::text::{is_token_byte, is_ws, parse_decimal};
+use super::types::{HeaderName, Headers, Method, Request, Response, SipMessage};
+use super::uri::Uri;
+use crate::error::{Error, ParseErrorKind as K};
+
+/// More header fields than this is an attack, not a call.
+pub const MAX_HEADERS: usize = 256;
+/// Longest physical line accepted.
+pub const MAX_LINE_LEN: usize = 8 * 1024;
+/// Longest header section (start line to the empty line) accepted.
+pub const MAX_HEAD_LEN: usize = 64 * 1024;
+/// Largest Content-Length accepted on a stream, which bounds what a peer can make us buffer.
+pub const MAX_BODY_LEN: usize = 1024 * 1024;
+
+/// Parses one message from one datagram (RFC 3261 §18.3): without Content-Length the body runs
+/// to the end of the datagram; octets past Content-Length are ignored; a Content-Length larger
+/// than what arrived is an error.
+pub fn parse_datagram(buf: &[u8]) -> Result<SipMessage, Error> {
+    let rest = buf.get(skip_keepalives(buf)..).unwrap_or_default();
+    if rest.is_empty() {
+        return Err(Error::parse(K::Empty));
+    }
+    let head = parse_head(rest)?.ok_or(Error::parse(K::Incomplete))?;
+    let avail = rest.get(head.body_start..).unwrap_or_default();
+    let body = match head.content_length {
+        Some(n) => avail.get(..n).ok_or(Error::parse(K::BodyTruncated))?,
+        None => avail,
+    };
+    finish(head, body)
+}
+
+/// Parses the first message in a stream buffer (RFC 3261 §18.3, Content-Length required).
+/// `Ok(None)`: more bytes are needed. `Ok(Some((msg, n)))`: `n` bytes were used, including any
+/// CRLF keep-alives before the message (RFC 5626 §3.5.1).
+pub fn parse_stream(buf: &[u8]) -> Result<Option<(SipMessage, usize)>, Error> {
+    let skipped = skip_keepalives(buf);
+    let rest = buf.get(skipped..).unwrap_or_default();
+    let Some(head) = parse_head(rest)? else {
+        return Ok(None);
+    };
+    let len = head
+        .content_length
+        .ok_or(Error::parse(K::ContentLengthMissing))?;
+    if len > MAX_BODY_LEN {
+        return Err(Error::parse(K::BodyTooLong));
+    }
+    let end = head.body_start.saturating_add(len);
+    let Some(body) = rest.get(head.body_start..end) else {
+        return Ok(None);
+    };
+    let msg = finish(head, body)?;
+    Ok(Some((msg, skipped + end)))
+}
+
+/// How many leading CR/LF octets `buf` starts with: keep-alives on a stream (RFC 5626 §3.5.1)
+/// and CRLFs before a start line, which are ignored (RFC 3261 §7.5).
+pub fn skip_keepalives(buf: &[u8]) -> usize {
+    buf.iter()
+        .take_while(|&&b| b == b'\r' || b == b'\n')
+        .count()
+}
+
+enum StartLine {
+    Request(Method, Uri),
+    Response(u16, String),
+}
+
+struct Head {
+    start: StartLine,
+    headers: Headers,
+    content_length: Option<usize>,
+    body_start: usize,
+}
+
+/// One line without its terminator (CRLF, or a bare LF from lenient peers), and where the
+/// next line starts; `None` if the terminator has not arrived.
+fn next_line(buf: &[u8], pos: usize) -> Option<(&[u8], usize)> {
+    let rest = buf.get(pos..)?;
+    let nl = find_lf(rest)?;
+    let line = rest.get(..nl)?;
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    Some((line, pos + nl + 1))
+}
+
+/// Position of the first LF, eight bytes at a time (the header section is most of the work).
+fn find_lf(s: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const LF: u64 = LO * b'\n' as u64;
+    let mut chunks = s.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ LF;
+        let found = x.wrapping_sub(LO) & !x & HI;
+        if found != 0 {
+            return Some(base + (found.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|i| base + i)
+}
+
+/// `Ok(None)` while the empty line ending the header section has not arrived.
+fn parse_head(buf: &[u8]) -> Result<Option<Head>, Error> {
+    let Some((first, mut pos)) = next_line(buf, 0) else {
+        return incomplete(buf.len());
+    };
+    if first.len() > MAX_LINE_LEN {
+        return Err(Error::parse(K::LineTooLong));
+    }
+    let start = parse_start_line(first)?;
+    let mut headers = Headers::with_capacity(16);
+    let mut content_length: Option<usize> = None;
+    let body_start = loop {
+        let Some((line, next)) = next_line(buf, pos) else {
+            return incomplete(buf.len());
+        };
+        if line.is_empty() {
+            break next;
+        }
+        if line.len() > MAX_LINE_LEN {
+            return Err(Error::parse(K::LineTooLong));
+        }
+        // Continuation lines start with SP or HT (RFC 3261 §7.3.1); one can only follow a
+        // header line, which the loop below consumes with it.
+        if line.first().copied().is_some_and(is_ws) {
+            return Err(Error::parse(K::HeaderLine));
+        }
+        let mut end = next;
+        let mut folded = false;
+        while buf.get(end).copied().is_some_and(is_ws) {
+            let Some((cont, after)) = next_line(buf, end) else {
+                return incomplete(buf.len());
+            };
+            if cont.len() > MAX_LINE_LEN {
+                return Err(Error::parse(K::LineTooLong));
+            }
+            folded = true;
+            end = after;
+        }
+        if headers.len() >= MAX_HEADERS {
+            return Err(Error::parse(K::TooManyHeaders));
+        }
+        let colon = line
+            .iter()
+            .position(|&b| b == b':')
+            .ok_or(Error::parse(K::HeaderLine))?;
+        let (name, value) = line.split_at(colon);
+        let name = trim_bytes(name);
+        if name.is_empty() || !name.iter().all(|&b| is_token_byte(b)) {
+            return Err(Error::parse(K::HeaderLine));
+        }
+        // Token bytes are ASCII.
+        let name = HeaderName::parse(std::str::from_utf8(name).unwrap_or_default());
+        let value = value.get(1..).unwrap_or_default();
+        let value = if folded {
+            unfold(value, buf.get(next..end).unwrap_or_default())
+        } else {
+            to_string(trim_bytes(value))
+        };
+        if name == HeaderName::ContentLength {
+            let n = parse_decimal(&value)
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or(Error::parse(K::ContentLength))?;
+            if content_length.is_some_and(|c| c != n) {
+                return Err(Error::parse(K::ContentLengthConflict));
+            }
+            content_length = Some(n);
+        }
+        headers.push(name, value);
+        pos = end;
+        if pos > MAX_HEAD_LEN {
+            return Err(Error::parse(K::HeaderSectionTooLong));
+        }
+    };
+    Ok(Some(Head {
+        start,
+        headers,
+        content_length,
+        body_start,
+    }))
+}
+
+fn incomplete<T>(have: usize) -> Result<Option<T>, Error> {
+    if have > MAX_HEAD_LEN {
+        Err(Error::parse(K::HeaderSectionTooLong))
+    } else {
+        Ok(None)
+    }
+}
+
+/// Joins a value and its continuation lines with single spaces (RFC 3261 §7.3.1: folding is
+/// equivalent to one SP).
+fn unfold(first: &[u8], continuation: &[u8]) -> String {
+    let mut out = to_string(trim_bytes(first));
+    for line in continuation.split(|&b| b == b'\n') {
+        let part = trim_bytes(line.strip_suffix(b"\r").unwrap_or(line));
+        if part.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&String::from_utf8_lossy(part));
+    }
+    out
+}
+
+fn trim_bytes(mut s: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = s {
+        if !is_ws(*first) {
+            break;
+        }
+        s = rest;
+    }
+    while let [rest @ .., last] = s {
+        if !is_ws(*last) {
+            break;
+        }
+        s = rest;
+    }
+    s
+}
+
+/// Header values are text (RFC 3261 §25.1 TEXT-UTF8); invalid octets become U+FFFD rather
+/// than losing the header.
+fn to_string(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
+fn is_sip_version(v: &[u8]) -> bool {
+    v.eq_ignore_ascii_case(b"SIP/2.0")
+}
+
+/// A version-looking token other than 2.0 earns 505 Version Not Supported (RFC 3261 §21.5.6);
+/// anything else is a malformed start line.
+fn version_error(v: &[u8]) -> Error {
+    if v.len() > 4 && v.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/")) {
+        Error::parse(K::Version)
+    } else {
+        Error::parse(K::StartLine)
+    }
+}
+
+/// `Request-Line = Method SP Request-URI SP SIP-Version` or
+/// `Status-Line = SIP-Version SP Status-Code SP Reason-Phrase` (RFC 3261 §7.1, §7.2): single
+/// spaces, nothing trailing.
+fn parse_start_line(line: &[u8]) -> Result<StartLine, Error> {
+    if line.len() >= 4
+        && line
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"))
+    {
+        let mut parts = line.splitn(3, |&b| b == b' ');
+        let version = parts.next().unwrap_or_default();
+        if !is_sip_version(version) {
+            return Err(version_error(version));
+        }
+        let code = parts.next().unwrap_or_default();
+        if code.len() != 3 || !code.iter().all(u8::is_ascii_digit) {
+            return Err(Error::parse(K::StatusCode));
+        }
+        let status = code.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
+        if !(100..=699).contains(&status) {
+            return Err(Error::parse(K::StatusCode));
+        }
+        let reason = to_string(parts.next().unwrap_or_default());
+        return Ok(StartLine::Response(status, reason));
+    }
+    let mut parts = line.split(|&b| b == b' ');
+    let (Some(method), Some(uri), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Error::parse(K::StartLine));
+    };
+    if !is_sip_version(version) {
+        return Err(version_error(version));
+    }
+    let method = std::str::from_utf8(method).map_err(|_| Error::parse(K::Method))?;
+    let method: Method = method.parse()?;
+    let uri = std::str::from_utf8(uri).map_err(|_| Error::parse(K::Uri))?;
+    let uri = Uri::parse(uri)?;
+    if !uri.headers.is_empty() {
+        return Err(Error::parse(K::UriHeadersInRequestUri));
+    }
+    Ok(StartLine::Request(method, uri))
+}
+
+/// Checks the headers RFC 3261 §8.1.1 makes mandatory and builds the message.
+fn finish(head: Head, body: &[u8]) -> Result<SipMessage, Error> {
+    let headers = head.headers;
+    let mut counts = [0usize; 5];
+    for h in headers.iter() {
+        let i = match h.name {
+            HeaderName::To => 0,
+            HeaderName::From => 1,
+            HeaderName::CallId => 2,
+            HeaderName::CSeq => 3,
+            HeaderName::Via => 4,
+            _ => continue,
+        };
+        if let Some(c) = counts.get_mut(i) {
+            *c += 1;
+        }
+    }
+    const NAMES: [&str; 4] = ["To", "From", "Call-ID", "CSeq"];
+    for (name, count) in NAMES.iter().zip(counts) {
+        match count {
+            0 => return Err(Error::MissingHeader { name }),
+            1 => {}
+            _ => return Err(Error::header(name, K::MultipleValues)),
+        }
+    }
+    headers.call_id()?;
+    let cseq = headers.cseq()?;
+    let has_via = counts.get(4).is_some_and(|&n| n > 0);
+    let body = Bytes::copy_from_slice(body);
+    Ok(match head.start {
+        StartLine::Request(method, uri) => {
+            if !has_via {
+                return Err(Error::MissingHeader { name: "Via" });
+            }
+            if cseq.method != method {
+                return Err(Error::parse(K::CSeqMethodMismatch));
+            }
+            SipMessage::Request(Request {
+                method,
+                uri,
+                headers,
+                body,
+            })
+        }
+        StartLine::Response(status, reason) => SipMessage::Response(Response {
+            status,
+            reason,
+            headers,
+            body,
+        }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::{Contacts, Host, Scheme};
+
+    const INVITE: &str = "INVITE sip:bob@[2001:db8::2]:5080;transport=udp SIP/2.0\r\n\
+        Via: SIP/2.0/UDP [2001:db8::1]:5062;branch=z9hG4bK776asdhds;rport\r\n\
+        Max-Forwards: 70\r\n\
+        To: Bob <sip:bob@example.com>\r\n\
+        From: \"Alice\" <sip:alice@example.com>;tag=1928301774\r\n\
+        Call-ID : a84b4c76e66710@pc33.example.com\r\n\
+        CSeq: 314159 INVITE\r\n\
+        Contact: <sip:alice@[2001:db8::1]:5062>;+sip.instance=\"<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>\"\r\n\
+        Content-Type: application/sdp\r\n\
+        Content-Length: 5\r\n\r\nv=0\r\n";
+
+    fn request(text: &[u8]) -> Request {
+        match parse_datagram(text).unwrap() {
+            SipMessage::Request(r) => r,
+            other => panic!("expected a request, got {other:?}"),
+        }
+    }
+
+    fn kind(r: Result<SipMessage, Error>) -> K {
+        match r {
+            Err(Error::Parse { kind }) => kind,
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parse_serialize_parse_is_identity() {
+        let first = parse_datagram(INVITE.as_bytes()).unwrap();
+        let bytes = first.to_bytes();
+        assert_eq!(parse_datagram(&bytes).unwrap(), first);
+        let (streamed, used) = parse_stream(&bytes).unwrap().unwrap();
+        assert_eq!((streamed, used), (first, bytes.len()));
+    }
+
+    #[test]
+    fn ipv6_request_uri_space_before_colon_and_instance_id() {
+        let r = request(INVITE.as_bytes());
+        assert_eq!(r.uri.host, Host::V6("2001:db8::2".parse().unwrap()));
+        assert_eq!(r.uri.port, Some(5080));
+        assert_eq!(r.call_id().unwrap(), "a84b4c76e66710@pc33.example.com");
+        assert_eq!(r.top_via().unwrap().rport(), Some(None));
+        let Contacts::List(c) = r.contacts().unwrap() else {
+            panic!("wildcard");
+        };
+        assert_eq!(
+            c[0].param("+sip.instance"),
+            Some(Some("\"<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>\""))
+        );
+        assert_eq!(r.to().unwrap().display_name.as_deref(), Some("Bob"));
+        assert_eq!(&r.body[..], b"v=0\r\n");
+    }
+
+    #[test]
+    fn tel_request_uri() {
+        let text = INVITE.replace(
+            "sip:bob@[2001:db8::2]:5080;transport=udp",
+            "tel:+1-201-555-0123;phone-context=example.com",
+        );
+        let r = request(text.as_bytes());
+        assert_eq!(r.uri.scheme, Scheme::Tel);
+        assert_eq!(r.uri.user.as_deref(), Some("+1-201-555-0123"));
+        assert_eq!(
+            r.uri.to_string(),
+            "tel:+1-201-555-0123;phone-context=example.com"
+        );
+    }
+
+    #[test]
+    fn compact_headers_reach_typed_accessors() {
+        let text = b"OPTIONS sip:a@example.com SIP/2.0\r\n\
+            v: SIP/2.0/TCP h.example.com;branch=z9hG4bKc\r\n\
+            f: <sip:b@example.com>;tag=9\r\n\
+            t: sip:a@example.com\r\n\
+            i: compact-1\r\n\
+            CSeq: 2 OPTIONS\r\n\
+            m: <sip:b@192.0.2.7>;expires=30\r\n\
+            c: text/plain\r\n\
+            k: path, outbound\r\n\
+            o: dialog\r\n\
+            r: <sip:c@example.com>\r\n\
+            l: 2\r\n\r\nhi";
+        let r = request(text);
+        assert_eq!(r.top_via().unwrap().transport, "TCP");
+        assert_eq!(r.from().unwrap().tag(), Some("9"));
+        assert_eq!(r.call_id().unwrap(), "compact-1");
+        assert_eq!(r.content_type(), Some("text/plain"));
+        assert_eq!(r.content_length().unwrap(), Some(2));
+        assert_eq!(
+            r.headers.first(&HeaderName::Supported),
+            Some("path, outbound")
+        );
+        assert_eq!(r.headers.first(&HeaderName::Event), Some("dialog"));
+        assert_eq!(
+            r.headers.first_named("refer-to"),
+            Some("<sip:c@example.com>")
+        );
+        let Contacts::List(c) = r.contacts().unwrap() else {
+            panic!("wildcard");
+        };
+        assert_eq!(c[0].param("expires"), Some(Some("30")));
+    }
+
+    #[test]
+    fn folded_headers_are_unfolded_with_one_space() {
+        let text = INVITE.replace(
+            "Max-Forwards: 70\r\n",
+            "Subject: first\r\n   second\r\n\tthird\r\nMax-Forwards:\r\n 70\r\n",
+        );
+        let r = request(text.as_bytes());
+        assert_eq!(
+            r.headers.first(&HeaderName::Subject),
+            Some("first second third")
+        );
+        assert_eq!(r.max_forwards().unwrap(), Some(70));
+    }
+
+    #[test]
+    fn datagram_content_length_rules() {
+        // Shorter than the datagram: the rest is ignored (RFC 3261 §18.3).
+        let text = INVITE.replace("Content-Length: 5", "Content-Length: 3");
+        assert_eq!(&request(text.as_bytes()).body[..], b"v=0");
+        // Longer than the datagram: error.
+        let text = INVITE.replace("Content-Length: 5", "Content-Length: 9");
+        assert_eq!(kind(parse_datagram(text.as_bytes())), K::BodyTruncated);
+        // Absent: the body runs to the end of the datagram.
+        let text = INVITE.replace("Content-Length: 5\r\n", "");
+        assert_eq!(&request(text.as_bytes()).body[..], b"v=0\r\n");
+        // Serialization always writes the real length.
+        let mut r = request(INVITE.as_bytes());
+        r.body = Bytes::from_static(b"v=0\r\no=x\r\n");
+        let again = request(&r.to_bytes());
+        assert_eq!(again.content_length().unwrap(), Some(10));
+        assert_eq!(again.body, r.body);
+    }
+
+    #[test]
+    fn stream_framing_waits_skips_keepalives_and_requires_length() {
+        let mut wire = b"\r\n\r\n".to_vec();
+        wire.extend_from_slice(INVITE.as_bytes());
+        wire.extend_from_slice(b"\r\n");
+        for cut in 0..wire.len() - 2 {
+            assert!(parse_stream(&wire[..cut]).unwrap().is_none(), "{cut}");
+        }
+        let (msg, used) = parse_stream(&wire).unwrap().unwrap();
+        assert_eq!(used, wire.len() - 2);
+        assert_eq!(msg.body().len(), 5);
+        assert_eq!(skip_keepalives(&wire[used..]), 2);
+        let text = INVITE.replace("Content-Length: 5\r\n", "");
+        assert!(matches!(
+            parse_stream(text.as_bytes()),
+            Err(Error::Parse {
+                kind: K::ContentLengthMissing
+            })
+        ));
+        let text = INVITE.replace("Content-Length: 5", "Content-Length: 99999999");
+        assert!(matches!(
+            parse_stream(text.as_bytes()),
+            Err(Error::Parse {
+                kind: K::BodyTooLong
+            })
+        ));
+    }
+
+    #[test]
+    fn non_utf8_value_keeps_later_headers() {
+        let mut text = INVITE.as_bytes().to_vec();
+        let at = INVITE.find("Max-Forwards").unwrap();
+        text.splice(at..at, b"Subject: caf\xe9\r\n".iter().copied());
+        let r = request(&text);
+        assert_eq!(r.headers.first(&HeaderName::Subject), Some("caf\u{fffd}"));
+        assert_eq!(r.max_forwards().unwrap(), Some(70));
+        assert_eq!(r.cseq().unwrap().seq, 314159);
+    }
+
+    #[test]
+    fn start_line_errors_are_typed() {
+        let bad =
+            |from: &str, to: &str| kind(parse_datagram(INVITE.replacen(from, to, 1).as_bytes()));
+        assert_eq!(bad("SIP/2.0\r\n", "SIP/3.0\r\n"), K::Version);
+        assert_eq!(bad("INVITE sip", "INVITE  sip"), K::StartLine);
+        assert_eq!(bad("INVITE sip", "INV ITE sip"), K::StartLine);
+        assert_eq!(
+            bad("CSeq: 314159 INVITE", "CSeq: 314159 BYE"),
+            K::CSeqMethodMismatch
+        );
+        let resp = |line: &str| {
+            kind(parse_datagram(
+                format!("{line}\r\nVia: SIP/2.0/UDP h\r\n\r\n").as_bytes(),
+            ))
+        };
+        assert_eq!(resp("SIP/2.0 99 Low"), K::StatusCode);
+        assert_eq!(resp("SIP/2.0 700 High"), K::StatusCode);
+        assert_eq!(resp("SIP/2.0 2OO OK"), K::StatusCode);
+        assert_eq!(resp("SIP/1.0 200 OK"), K::Version);
+        assert_eq!(kind(parse_datagram(b"\r\n\r\n")), K::Empty);
+        assert_eq!(
+            kind(parse_datagram(b"OPTIONS sip:a SIP/2.0\r\nTo: x")),
+            K::Incomplete
+        );
+        assert_eq!(
+            kind(parse_datagram(b"OPTIONS sip:a SIP/2.0\r\nno colon\r\n\r\n")),
+            K::HeaderLine
+        );
+        assert_eq!(
+            kind(parse_datagram(
+                b"OPTIONS sip:a SIP/2.0\r\n folded first\r\n\r\n"
+            )),
+            K::HeaderLine
+        );
+    }
+
+    #[test]
+    fn missing_mandatory_headers_are_named() {
+        for (header, name) in [
+            ("Via: ", "Via"),
+            ("From: ", "From"),
+            ("CSeq: ", "CSeq"),
+            ("Call-ID : ", "Call-ID"),
+        ] {
+            let line_start = INVITE.find(header).unwrap();
+            let line_end = line_start + INVITE[line_start..].find("\r\n").unwrap() + 2;
+            let text = format!("{}{}", &INVITE[..line_start], &INVITE[line_end..]);
+            match parse_datagram(text.as_bytes()) {
+                Err(Error::MissingHeader { name: n }) => assert_eq!(n, name),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn limits_bound_memory() {
+        let mut text = INVITE.replace("Content-Length: 5\r\n\r\nv=0\r\n", "");
+        for i in 0..MAX_HEADERS {
+            text.push_str(&format!("X-H{i}: v\r\n"));
+        }
+        text.push_str("\r\n");
+        assert_eq!(kind(parse_datagram(text.as_bytes())), K::TooManyHeaders);
+        let long = format!(
+            "{}X-Long: {}\r\n\r\n",
+            &INVITE[..INVITE.find("Content-Length").unwrap()],
+            "a".repeat(MAX_LINE_LEN)
+        );
+        assert_eq!(kind(parse_datagram(long.as_bytes())), K::LineTooLong);
+        // A stream peer that never ends its header section is cut off.
+        let endless = vec![b'a'; MAX_HEAD_LEN + 1];
+        assert!(parse_stream(&endless).is_err());
+    }
+
+    #[test]
+    fn find_lf_matches_naive_search() {
+        let text = b"0123456789abcdef\nxyz\n";
+        for start in 0..text.len() {
+            let s = &text[start..];
+            assert_eq!(find_lf(s), s.iter().position(|&b| b == b'\n'), "{start}");
+        }
+        assert_eq!(find_lf(b"no newline here at all"), None);
+    }
+
+    #[test]
+    fn trim_bytes_strips_lws_only() {
+        assert_eq!(trim_bytes(b" \t a b \t"), b"a b");
+        assert_eq!(trim_bytes(b"   "), b"");
+    }
+}

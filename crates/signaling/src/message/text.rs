@@ -1,0 +1,204 @@
+//! Low-level scanning shared by the header grammars (RFC 3261 §25.1).
+
+/// RFC 3261 §25.1 `token` characters.
+pub(crate) fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+        )
+}
+
+pub(crate) fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_token_byte)
+}
+
+/// RFC 3261 §25.1 `LWS` after unfolding: spaces and tabs.
+pub(crate) fn is_ws(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+pub(crate) fn trim_ws(s: &str) -> &str {
+    s.trim_matches(|c| c == ' ' || c == '\t')
+}
+
+/// Splits a comma-joined header value (RFC 3261 §7.3.1) at commas outside quoted strings and
+/// angle brackets; a quoted-pair (`\x`) never ends a quoted string.
+pub(crate) fn split_commas(value: &str) -> CommaSplit<'_> {
+    CommaSplit { rest: Some(value) }
+}
+
+pub(crate) struct CommaSplit<'a> {
+    rest: Option<&'a str>,
+}
+
+impl<'a> Iterator for CommaSplit<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        let s = self.rest?;
+        let bytes = s.as_bytes();
+        let mut in_quote = false;
+        let mut in_angle = false;
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                b'\\' if in_quote => i += 1,
+                b'"' => in_quote = !in_quote,
+                b'<' if !in_quote => in_angle = true,
+                b'>' if !in_quote => in_angle = false,
+                b',' if !in_quote && !in_angle => {
+                    self.rest = s.get(i + 1..);
+                    return s.get(..i).map(trim_ws);
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        self.rest = None;
+        Some(trim_ws(s))
+    }
+}
+
+/// A cursor over a header value, skipping LWS between grammar elements as RFC 3261 §25.1
+/// allows around separators (`SEMI`, `EQUAL`, `SLASH`, `COLON`, `LAQUOT`, `RAQUOT`).
+pub(crate) struct Cursor<'a> {
+    pub(crate) s: &'a str,
+    pub(crate) pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn new(s: &'a str) -> Self {
+        Cursor { s, pos: 0 }
+    }
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.s.as_bytes().get(self.pos).copied()
+    }
+    pub(crate) fn at_end(&self) -> bool {
+        self.pos >= self.s.len()
+    }
+    pub(crate) fn skip_ws(&mut self) {
+        while self.peek().is_some_and(is_ws) {
+            self.pos += 1;
+        }
+    }
+    /// Consumes `b` (after optional LWS) if it is next.
+    pub(crate) fn eat(&mut self, b: u8) -> bool {
+        self.skip_ws();
+        if self.peek() == Some(b) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+    /// Consumes bytes while `f` holds; returns them (possibly empty).
+    pub(crate) fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a str {
+        let start = self.pos;
+        while self.peek().is_some_and(&f) {
+            self.pos += 1;
+        }
+        // Only ASCII bytes are matched by the callers' predicates, so `pos` stays on a char
+        // boundary; `get` keeps it panic-free regardless.
+        self.s.get(start..self.pos).unwrap_or("")
+    }
+    pub(crate) fn token(&mut self) -> Option<&'a str> {
+        self.skip_ws();
+        let t = self.take_while(is_token_byte);
+        (!t.is_empty()).then_some(t)
+    }
+    /// A quoted string including its quotes, as written (RFC 3261 §25.1 `quoted-string`).
+    pub(crate) fn quoted(&mut self) -> Option<&'a str> {
+        self.skip_ws();
+        let bytes = self.s.as_bytes();
+        if bytes.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        let start = self.pos;
+        let mut i = self.pos + 1;
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                b'\\' => i += 2,
+                b'"' => {
+                    self.pos = i + 1;
+                    return self.s.get(start..self.pos);
+                }
+                _ => i += 1,
+            }
+        }
+        None
+    }
+}
+
+/// The content of a quoted string with quoted-pairs undone; `q` includes the quotes.
+pub(crate) fn unquote(q: &str) -> String {
+    let inner = q
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(q);
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Writes `s` as a quoted string, escaping `"` and `\` (RFC 3261 §25.1 `quoted-pair`).
+pub(crate) fn write_quoted(f: &mut impl std::fmt::Write, s: &str) -> std::fmt::Result {
+    f.write_char('"')?;
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            f.write_char('\\')?;
+        }
+        f.write_char(c)?;
+    }
+    f.write_char('"')
+}
+
+/// A decimal number of at most `u64` range, digits only.
+pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Leading zeros are legal ("0068", RFC 4475 §3.1.1.1).
+    let t = s.trim_start_matches('0');
+    if t.is_empty() {
+        return Some(0);
+    }
+    if t.len() > 19 {
+        return None;
+    }
+    t.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commas_inside_quotes_and_angles_do_not_split() {
+        let v = r#""a, \"b" <sip:x@y;p=1,2>;q=1 , <sip:z@w>"#;
+        let parts: Vec<_> = split_commas(v).collect();
+        assert_eq!(parts, vec![r#""a, \"b" <sip:x@y;p=1,2>;q=1"#, "<sip:z@w>"]);
+    }
+
+    #[test]
+    fn decimal_accepts_leading_zeros_and_rejects_signs() {
+        assert_eq!(parse_decimal("0068"), Some(68));
+        assert_eq!(parse_decimal("00000000000000000000000000001"), Some(1));
+        assert_eq!(parse_decimal("-1"), None);
+        assert_eq!(parse_decimal(""), None);
+        assert_eq!(parse_decimal("99999999999999999999"), None);
+    }
+
+    #[test]
+    fn unquote_undoes_quoted_pairs() {
+        assert_eq!(unquote(r#""J Rosenberg \\\"""#), r#"J Rosenberg \""#);
+    }
+}

@@ -1,0 +1,232 @@
+//! Shared plumbing of the end-to-end tests: start the real `callclip` binary on free loopback
+//! ports, find the peers toolkit (../shared/peers), run sipp and baresip, read what they saw.
+
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// The peers share fixed ports (sipp's control port, baresip's RTP range): one scenario at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+pub fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root exists")
+}
+
+/// `../shared/peers`, or `$CALLCLIP_PEERS`.
+pub fn peers() -> PathBuf {
+    std::env::var_os("CALLCLIP_PEERS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/peers"))
+}
+
+/// Fails with the way to fix it when a peer tool is missing (scripts/test.sh installs them).
+pub fn require_tools(tools: &[&str]) {
+    for t in tools {
+        let found = Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {t}"))
+            .output()
+            .map(|o| o.status.success());
+        assert!(
+            found.unwrap_or(false),
+            "{t} is not installed: run scripts/test.sh (or scripts/install-deps.sh --test) first"
+        );
+    }
+    assert!(
+        peers().join("README.md").exists(),
+        "peers toolkit not found at {}",
+        peers().display()
+    );
+}
+
+pub fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "callclip-e2e-{name}-{}-{}",
+        std::process::id(),
+        nanos()
+    ));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+fn nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+/// A port free on both UDP and TCP on 127.0.0.1.
+pub fn free_port() -> u16 {
+    loop {
+        let udp = UdpSocket::bind("127.0.0.1:0").expect("bind udp");
+        let port = udp.local_addr().expect("addr").port();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() && port > 20000 {
+            return port;
+        }
+    }
+}
+
+/// The media the toolkit generates (make_all.sh), built once per test process.
+pub fn media_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let out = std::env::var_os("PEERS_OUT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| temp_dir("media"));
+        if !out.join("MANIFEST.sha256").exists() {
+            let st = Command::new(peers().join("make_all.sh"))
+                .arg(&out)
+                .stdout(Stdio::null())
+                .status();
+            assert!(
+                st.map(|s| s.success()).unwrap_or(false),
+                "make_all.sh failed"
+            );
+        }
+        out
+    })
+    .clone()
+}
+
+/// A running gateway; killed on drop.
+pub struct Gateway {
+    pub child: Child,
+    pub sip: SocketAddr,
+    pub api: SocketAddr,
+    pub dir: PathBuf,
+    pub log: PathBuf,
+}
+
+impl Gateway {
+    /// Starts `callclip serve` with the embedded defaults plus `env`.
+    pub fn start(name: &str, env: &[(&str, String)]) -> Gateway {
+        let dir = temp_dir(name);
+        let sip_port = free_port();
+        let api_port = free_port();
+        let rtp_base = 30000 + (free_port() % 200) * 10;
+        let log = dir.join("callclip.log");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_callclip"));
+        cmd.arg("serve")
+            .current_dir(&dir)
+            .env("CALLCLIP_SIP_LISTEN", format!("127.0.0.1:{sip_port}"))
+            .env("CALLCLIP_API_LISTEN", format!("127.0.0.1:{api_port}"))
+            .env(
+                "CALLCLIP_API_PUBLIC_URL",
+                format!("http://127.0.0.1:{api_port}"),
+            )
+            .env(
+                "CALLCLIP_RTP_PORTS",
+                format!("{}-{}", rtp_base, rtp_base + 9),
+            )
+            .env("CALLCLIP_RECORDINGS_DIR", dir.join("recordings"))
+            .env("CALLCLIP_NOTIFICATIONS_SPOOL_DIR", dir.join("spool"))
+            .env("CALLCLIP_LOG", "debug")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("start callclip");
+        let gw = Gateway {
+            child,
+            sip: SocketAddr::from(([127, 0, 0, 1], sip_port)),
+            api: SocketAddr::from(([127, 0, 0, 1], api_port)),
+            dir,
+            log,
+        };
+        gw.wait_ready();
+        gw
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.log_text().contains("callclip ready") {
+                return;
+            }
+            // Polling a log file the child writes; nothing to wait on instead.
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("callclip did not start:\n{}", self.log_text());
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM, then wait for exit (graceful shutdown).
+    pub fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the sipp caller of the toolkit against the gateway.
+pub fn sipp_uac(gw: &Gateway, extra_env: &[(&str, String)], args: &[&str]) -> Output {
+    let logdir = gw.dir.join(format!("sipp-{}", nanos()));
+    let mut cmd = Command::new(peers().join("sipp/run_uac.sh"));
+    cmd.args(args)
+        .env("TARGET", gw.sip.to_string())
+        .env("LOGDIR", &logdir)
+        .env("PEERS_OUT", media_dir())
+        .env("LPORT", free_port().to_string())
+        .env("MPORT", "16000")
+        .stdin(Stdio::null());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run sipp")
+}
+
+/// Runs a command under the toolkit's loopback capture and returns analyze.txt.
+pub fn with_capture(gw: &Gateway, rundir: &Path, cmd: &[String]) -> (Output, String) {
+    let mut c = Command::new(peers().join("bin/with_capture.sh"));
+    c.arg(rundir)
+        .arg("--")
+        .args(cmd)
+        .env("NO_UAS", "1")
+        .env("BOT_PORT", gw.sip.port().to_string())
+        .env("CAP_PORTS_EXTRA", "30000-32000")
+        .env("PEERS_OUT", media_dir())
+        .stdin(Stdio::null());
+    let out = c.output().expect("run with_capture");
+    let analyze = std::fs::read_to_string(rundir.join("analyze.txt")).unwrap_or_default();
+    (out, analyze)
+}
+
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
