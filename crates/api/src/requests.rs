@@ -334,4 +334,26 @@ mod tests {
         );
         assert!(play_prompt(many.as_bytes()).is_err());
     }
+
+    #[test]
+    fn truncated_and_mutated_bodies_never_panic() {
+        let seed = include_bytes!("../tests/data/graph_record_request.json");
+        let all = |b: &[u8]| {
+            let _ = create_call(b);
+            let _ = answer(b);
+            let _ = reject(b);
+            let _ = redirect(b);
+            let _ = record(b, Limits { max_seconds: 1 });
+            let _ = play_prompt(b);
+            let _ = client_context(b);
+        };
+        for cut in 0..seed.len() {
+            all(&seed[..cut]);
+            let mut m = seed.to_vec();
+            for x in [b'"', b'[', b'{', b'1', 0xff] {
+                m[cut] = x;
+                all(&m);
+            }
+        }
+    }
 }

@@ -51,6 +51,9 @@ impl AppState {
         engine: Arc<dyn Engine>,
         transport: Arc<dyn Transport>,
     ) -> Result<AppState, Error> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::InvalidConfig {
+            what: "no tokio runtime (build the state inside one)",
+        })?;
         let metrics = Arc::new(Metrics::default());
         let notifier = Notifier::start(&config, transport, metrics.clone()).map_err(|_| {
             Error::InvalidConfig {
@@ -69,7 +72,7 @@ impl AppState {
                 recordings: Recordings::new(&config.public_url),
                 events: EventRing::new(config.events_ring),
                 store: Mutex::new(Store::default()),
-                runtime: tokio::runtime::Handle::current(),
+                runtime,
                 engine,
                 notifier,
                 metrics,

@@ -1,5 +1,7 @@
 //! Call actions reach the engine as commands; tones, /events, /openapi.json, /metrics.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use api::{CallEvent, CallState, Command, RejectReason};
@@ -257,4 +259,34 @@ async fn openapi_healthz_metrics() {
     assert!(text.contains("callclip_rtp_packets_lost_total 2\n"));
     assert!(text.contains("callclip_calls{state=\"established\"} 1\n"));
     assert!(text.contains("callclip_calls_incoming_total 1\n"));
+}
+
+#[tokio::test]
+async fn serve_answers_on_a_loopback_listener_and_shuts_down() {
+    let h = harness();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(api::serve(listener, h.state.clone(), async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let r = client
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = client
+        .post(format!("http://{addr}/communications/calls/nope/record"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "8522");
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
 }

@@ -1,5 +1,7 @@
 //! Every error the contract lists answers with the Graph envelope and the right status.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use api::{CallState, EngineError, JwtKey};

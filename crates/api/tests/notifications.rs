@@ -1,6 +1,8 @@
 //! Notification delivery: retry with backoff, order per call, give-up, the spool across a
 //! restart, and the real HTTP transport against a loopback webhook.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::sync::atomic::Ordering;

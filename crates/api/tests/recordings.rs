@@ -1,5 +1,7 @@
 //! Recording downloads: the per-recording token, Range requests, DELETE, live streaming.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use api::{CallState, RecordingLink};

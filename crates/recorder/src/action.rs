@@ -36,8 +36,8 @@ pub enum Action {
         op: OperationId,
         status: OperationStatus,
     },
-    /// Exactly one per operation.
-    Completed(OperationOutcome),
+    /// Exactly one per operation (boxed: it is by far the largest action).
+    Completed(Box<OperationOutcome>),
 }
 
 /// State shared by whichever operation is running: the action queue, playback numbering and the

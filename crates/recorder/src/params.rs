@@ -201,6 +201,7 @@ impl PlayPromptParams {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -208,7 +208,9 @@ impl MediaQueue {
             self.shared.rate = Some(rate);
         }
         let end = match &mut self.running {
-            Some(Running::Record(r)) => r.on_frame(at, samples, rate, &mut self.shared),
+            Some(Running::Record(r)) => {
+                r.on_frame(at, samples, rate, &self.config, &mut self.shared)
+            }
             _ => None,
         };
         self.end_running(now, end);
@@ -330,7 +332,7 @@ impl MediaQueue {
         let Some(end) = end else { return };
         if let Some(running) = self.running.take() {
             let outcome = finish(running, now, end, &mut self.shared);
-            self.shared.push(Action::Completed(outcome));
+            self.shared.push(Action::Completed(Box::new(outcome)));
         }
         self.start_next(now);
     }
@@ -339,12 +341,12 @@ impl MediaQueue {
         let mut ended = 0;
         if let Some(running) = self.running.take() {
             let outcome = finish(running, now, End::new(cause()), &mut self.shared);
-            self.shared.push(Action::Completed(outcome));
+            self.shared.push(Action::Completed(Box::new(outcome)));
             ended += 1;
         }
         while let Some(pending) = self.queue.pop_front() {
             let outcome = never_started(pending, now, cause());
-            self.shared.push(Action::Completed(outcome));
+            self.shared.push(Action::Completed(Box::new(outcome)));
             ended += 1;
         }
         ended

@@ -171,6 +171,7 @@ impl RecordOp {
         at: Duration,
         samples: &[i16],
         rate: u32,
+        config: &RecorderConfig,
         shared: &mut Shared,
     ) -> Option<End> {
         let op = self.op;
@@ -216,12 +217,11 @@ impl RecordOp {
         if cap.written < samples_in(cap_at, rec_rate) {
             return None;
         }
-        let silent = !cap.speech_heard && self.params.initial_silence_timeout <= cap_at;
-        Some(End::new(if silent {
-            Cause::InitialSilence
-        } else {
-            Cause::MaxRecordDuration
-        }))
+        // The cap was reached by audio rather than by the clock: end as the timer table would
+        // at the cap's deadline, so a silence timer due at the same instant still wins.
+        let cap_deadline = cap.start.saturating_add(cap_at);
+        self.on_timeout(cap_deadline, config, shared)
+            .or(Some(End::new(Cause::MaxRecordDuration)))
     }
 
     pub(crate) fn on_speech_started(&mut self, at: Duration) {

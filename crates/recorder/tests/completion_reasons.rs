@@ -1,4 +1,5 @@
 //! Every record completion reason, with the status, resultInfo and audio a bot would see.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 
@@ -135,7 +136,11 @@ fn prompt_that_cannot_be_fetched_fails_with_the_reason() {
     let o = c.outcome(op(1));
     assert_eq!(o.status, OperationStatus::Failed);
     assert_eq!(o.completion_reason, R::PlayPromptFailed);
-    assert!(o.result_info.message.contains("HTTP 404"), "{}", o.result_info.message);
+    assert!(
+        o.result_info.message.contains("HTTP 404"),
+        "{}",
+        o.result_info.message
+    );
     assert!(o.recording.is_none());
     assert!(c.starts.is_empty(), "no file for a prompt failure");
 }
@@ -247,11 +252,15 @@ fn hang_up_while_recording_completes_with_the_audio() {
     assert_eq!(o.status, OperationStatus::Completed);
     assert_eq!(o.completion_reason, R::OperationCanceled);
     assert_eq!((o.result_info.code, o.result_info.subcode), (200, 8509));
-    assert!(o.result_info.message.contains("call ended"), "{}", o.result_info.message);
+    assert!(
+        o.result_info.message.contains("call ended"),
+        "{}",
+        o.result_info.message
+    );
     within_frame(c.file_len(op(1)), ms(3_500));
     // The completion comes out before the runtime reports the call gone.
     let done = c.log.iter().position(|l| l == "completed 1").unwrap();
-    let ended = c.log.iter().position(|l| l == "call ended").unwrap();
+    let ended = c.log.iter().position(|l| l == "call deleted").unwrap();
     assert!(done < ended, "{:?}", c.log);
 }
 

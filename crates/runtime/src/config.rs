@@ -10,6 +10,9 @@ use serde::Deserialize;
 /// The default configuration, embedded from `config/callclip.toml`.
 pub const DEFAULT_TOML: &str = include_str!("../../../config/callclip.toml");
 
+/// The token of the embedded defaults, for a first run on loopback.
+pub const DEV_TOKEN: &str = "callclip-dev-token";
+
 /// Short environment names kept for convenience, mapped to their full key.
 const ALIASES: &[(&str, &str)] = &[
     ("CALLCLIP_CALLBACK_URL", "calls.callback_url"),
@@ -71,6 +74,10 @@ pub struct ApiSection {
     pub listen: SocketAddr,
     pub public_url: String,
     pub tokens: Vec<String>,
+    pub jwt_hs256_secret: String,
+    pub jwt_rs256_public_key_file: String,
+    pub jwt_es256_public_key_file: String,
+    pub jwt_audience: String,
     pub max_seconds: u32,
 }
 
@@ -205,6 +212,19 @@ impl Config {
                 "rtp.ptime_ms",
                 "must be 10, 20, 30, 40, 50 or 60".into(),
             ));
+        }
+        if !self.api.listen.ip().is_loopback() && self.api.tokens.iter().any(|t| t == DEV_TOKEN) {
+            return Err(invalid(
+                "api.tokens",
+                "the development token is only accepted while api.listen is loopback; set your own".into(),
+            ));
+        }
+        for t in &self.api.tokens {
+            if let Some(hex) = t.strip_prefix("sha256:") {
+                if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(invalid("api.tokens", "a sha256: entry needs 64 hex digits".into()));
+                }
+            }
         }
         if !(1..=300).contains(&self.api.max_seconds) {
             return Err(invalid(

@@ -66,7 +66,7 @@ fn ip_host(ip: IpAddr) -> Host {
     }
 }
 
-fn api_config(config: &Config) -> api::ApiConfig {
+fn api_config(config: &Config) -> Result<api::ApiConfig, GatewayError> {
     let mut c = api::ApiConfig::new(
         &config.api.public_url,
         config.notifications.spool_dir.clone(),
@@ -85,7 +85,7 @@ fn api_config(config: &Config) -> api::ApiConfig {
     c.notification_give_up = Duration::from_secs(config.notifications.give_up_seconds);
     c.recording_retention = Duration::from_secs(config.recordings.retention_seconds);
     c.max_seconds = config.api.max_seconds;
-    c
+    Ok(c)
 }
 
 async fn shutdown_signal() {
@@ -125,7 +125,7 @@ pub async fn serve(config: Config) -> Result<(), GatewayError> {
     }
     let clock = Clock::new();
     let (engine, engine_rx) = api::channel(1024);
-    let state = api::AppState::new(api_config(&config), Arc::new(engine))
+    let state = api::AppState::new(api_config(&config)?, Arc::new(engine))
         .map_err(|e| GatewayError::Api(e.to_string()))?;
     let handle = state.handle();
     let listener = tokio::net::TcpListener::bind(config.api.listen)

@@ -341,6 +341,7 @@ impl SipLoop {
                     let _ = task.try_send(CallCommand::InfoDigit { digit, duration });
                 }
             }
+            EndpointEvent::Registration(event) => info!(?event, "registration"),
             EndpointEvent::MessageDropped { source, error } => {
                 info!(%source, %error, "SIP message dropped");
             }

@@ -332,8 +332,8 @@ pub struct Pair {
     pub peer: usize,
 }
 
-pub const BOT_ADDR: &str = "127.0.0.1:5080";
-pub const PEER_ADDR: &str = "127.0.0.1:5062";
+pub const BOT_PORT: u16 = 5080;
+pub const PEER_PORT: u16 = 5062;
 pub const OFFER: &[u8] = b"v=0\r\no=peer 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 16000 RTP/AVP 0 101\r\n";
 pub const ANSWER: &[u8] = b"v=0\r\no=bot 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 20000 RTP/AVP 0 101\r\n";
 
@@ -341,8 +341,8 @@ impl Pair {
     pub fn new(seed: u64, config: NetConfig, ring: bool) -> Self {
         use crate::endpoint::EndpointConfig;
         let mut net = Network::new(seed, config);
-        let bot_addr: SocketAddr = BOT_ADDR.parse().unwrap_or_else(|_| unreachable!());
-        let peer_addr: SocketAddr = PEER_ADDR.parse().unwrap_or_else(|_| unreachable!());
+        let bot_addr = SocketAddr::from(([127, 0, 0, 1], BOT_PORT));
+        let peer_addr = SocketAddr::from(([127, 0, 0, 1], PEER_PORT));
         let mut bot_cfg = EndpointConfig::new(bot_addr);
         bot_cfg.seed = seed.wrapping_mul(2).wrapping_add(1);
         bot_cfg.ring = ring;
@@ -358,9 +358,8 @@ impl Pair {
     pub fn dial(&mut self) -> crate::endpoint::CallHandle {
         use crate::message::{NameAddr, Uri};
         let now = self.net.now;
-        let target = Uri::parse("sip:bot@127.0.0.1:5080").unwrap_or_else(|_| unreachable!());
-        let from =
-            NameAddr::new(Uri::parse("sip:peer@127.0.0.1:5062").unwrap_or_else(|_| unreachable!()));
+        let target = Uri::parse("sip:bot@127.0.0.1:5080").expect("literal URI");
+        let from = NameAddr::new(Uri::parse("sip:peer@127.0.0.1:5062").expect("literal URI"));
         let dest = self.net.addr(self.bot);
         self.net.endpoint(self.peer).invite(
             now,

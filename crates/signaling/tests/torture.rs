@@ -14,6 +14,8 @@
 //! `unksm2` is rejected although RFC 4475 §3.3.3 lets a parser accept it: its To and From are
 //! not sip/sips/tel URIs (From is reported first), which callclip cannot represent or answer.
 
+#![allow(clippy::unwrap_used)]
+
 use signaling::error::ParseErrorKind as K;
 use signaling::message::{
     parse_datagram, parse_stream, Contacts, HeaderName, Host, Method, Request, Response, Scheme,

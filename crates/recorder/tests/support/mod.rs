@@ -1,6 +1,6 @@
 //! A virtual-time call for scenario tests: 20 ms frames, prompt and beep playout, speech, digits
 //! and hang-up on a schedule, and the recording file as the runtime would leave it.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -194,7 +194,9 @@ impl Call {
                 Event::RtpResumes => self.rtp = true,
                 Event::HangUp => {
                     self.q.handle_call_ended(now);
-                    self.log.push("call ended".into());
+                    self.drain();
+                    // Where the runtime sends the call's `deleted` notification.
+                    self.log.push("call deleted".into());
                 }
             }
             self.drain();
@@ -225,7 +227,8 @@ impl Call {
                                 .unwrap();
                         }
                         PlayWhat::Beep => {
-                            self.schedule.push((now + BEEP, Event::PlayoutEnd(playback)));
+                            self.schedule
+                                .push((now + BEEP, Event::PlayoutEnd(playback)));
                         }
                     }
                 }
@@ -241,7 +244,10 @@ impl Call {
                     self.starts.push((op, rate));
                 }
                 Action::WriteSamples { op, samples } => {
-                    self.files.get_mut(&op).expect("write before start").extend(samples);
+                    self.files
+                        .get_mut(&op)
+                        .expect("write before start")
+                        .extend(samples);
                 }
                 Action::FinishRecording { op, keep_samples } => {
                     self.log.push(format!("finish recording {}", op.0));
@@ -251,7 +257,8 @@ impl Call {
                     self.finishes.push((op, keep_samples));
                 }
                 Action::StatusChanged { op, status } => {
-                    self.log.push(format!("status {} {}", op.0, status.as_str()));
+                    self.log
+                        .push(format!("status {} {}", op.0, status.as_str()));
                     self.statuses.push((now, op, status));
                 }
                 Action::Completed(o) => {
@@ -261,7 +268,7 @@ impl Call {
                         "second completion for {:?}",
                         o.op
                     );
-                    self.outcomes.push(o);
+                    self.outcomes.push(*o);
                 }
             }
         }
@@ -288,5 +295,8 @@ impl Call {
 #[track_caller]
 pub fn within_frame(actual: Duration, expected: Duration) {
     let diff = actual.abs_diff(expected);
-    assert!(diff <= FRAME, "{actual:?} is not within a frame of {expected:?}");
+    assert!(
+        diff <= FRAME,
+        "{actual:?} is not within a frame of {expected:?}"
+    );
 }

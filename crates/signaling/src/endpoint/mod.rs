@@ -28,9 +28,11 @@
 //! ```
 
 mod addressing;
+mod answer;
 mod call;
 mod dtmf;
 mod malformed;
+mod register;
 mod types;
 mod uac;
 mod uas;
@@ -46,8 +48,11 @@ use crate::message::{HeaderName, Request, Response, SipMessage, Via};
 use crate::timer::TimerTable;
 use crate::transaction::{Target, TransactionEvent, TransactionId, TransactionLayer};
 
+pub use crate::registration::{RegistrationConfig, RegistrationEvent};
 pub use crate::transaction::Transport;
-pub use types::{CallHandle, CommandError, EndReason, EndpointConfig, EndpointEvent, Transmit};
+pub use types::{
+    CallHandle, CommandError, Credentials, EndReason, EndpointConfig, EndpointEvent, Transmit,
+};
 
 use call::{Call, CallTimer};
 
@@ -65,6 +70,7 @@ pub struct Endpoint {
     next_call: u64,
     /// Graceful shutdown: new INVITEs get this status and Retry-After.
     refusing: Option<(u16, Option<u32>)>,
+    registrar: Option<register::Registrar>,
 }
 
 impl Endpoint {
@@ -80,6 +86,7 @@ impl Endpoint {
             events: VecDeque::new(),
             next_call: 1,
             refusing: None,
+            registrar: None,
         }
     }
 
@@ -131,6 +138,8 @@ impl Endpoint {
             self.on_call_timer(now, call, timer);
             self.drain(now);
         }
+        self.registration_timeout(now);
+        self.drain(now);
     }
 
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
@@ -147,10 +156,14 @@ impl Endpoint {
     }
 
     pub fn poll_timeout(&self) -> Option<Duration> {
-        match (self.layer.poll_timeout(), self.timers.next_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.layer.poll_timeout(),
+            self.timers.next_deadline(),
+            self.registration_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Graceful shutdown: new INVITEs are answered `status` (503) with Retry-After.
@@ -172,6 +185,12 @@ impl Endpoint {
                     source,
                 } => self.on_request(now, id, request, source),
                 TransactionEvent::Ack { request, .. } => self.on_ack(now, request),
+                TransactionEvent::Response { id, response, .. } if self.is_register_txn(id) => {
+                    self.on_register_response(now, id, &response)
+                }
+                TransactionEvent::Timeout { id, .. } if self.is_register_txn(id) => {
+                    self.on_register_timeout(now, id)
+                }
                 TransactionEvent::Response {
                     id,
                     method,

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 
 use crate::message::{Host, Method, NameAddr, Uri};
+use crate::registration::RegistrationEvent;
 use crate::timer::TimerConfig;
 use crate::transaction::Transport;
 
@@ -25,7 +26,9 @@ pub struct Transmit {
 pub enum EndReason {
     /// The peer sent BYE.
     RemoteBye,
-    /// We hung up (BYE, CANCEL, or a final response to an unanswered call via `hangup`).
+    /// We hung up an answered call with BYE (also when our CANCEL lost the race with a 2xx).
+    /// `hangup` of an unanswered incoming call ends it `Rejected(480)`; of our own unanswered
+    /// INVITE, `Cancelled` once the 487 arrives.
     LocalBye,
     /// The caller CANCELled before we answered, or our CANCEL was honoured (487).
     Cancelled,
@@ -89,6 +92,8 @@ pub enum EndpointEvent {
         source: SocketAddr,
         error: crate::Error,
     },
+    /// The REGISTER client's progress (see `Endpoint::register`).
+    Registration(RegistrationEvent),
 }
 
 /// The user agent's settings.

@@ -31,6 +31,8 @@ impl Response {
 
 /// The RFC 3261 §21 reason phrase for `status` (plus RFC 3262, 3265, 4028, 6665 codes);
 /// a generic class phrase for codes not listed.
+// Specific codes first, then the class of anything else.
+#[allow(clippy::match_overlapping_arm)]
 pub fn reason_phrase(status: u16) -> &'static str {
     match status {
         100 => "Trying",
