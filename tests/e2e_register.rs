@@ -1,1 +1,131 @@
+//! callclip registers with a real registrar (sipp, tests/sipp/registrar_401.xml): the first
+//! REGISTER is challenged, the digest-authorized retry is granted 4 s, and the refresh arrives
+//! before the binding runs out.
+
 mod support;
+
+use std::net::UdpSocket;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{free_port, repo_root, require_tools, serial, temp_dir, Gateway};
+
+/// The sipp registrar; killed on drop if it is still running.
+struct Registrar {
+    child: Child,
+    port: u16,
+}
+
+impl Registrar {
+    fn start(dir: &Path) -> Registrar {
+        let port = free_port();
+        let scenario = repo_root().join("tests/sipp/registrar_401.xml");
+        let out = std::fs::File::create(dir.join("sipp.out")).expect("sipp log");
+        let child = Command::new("sipp")
+            .arg("-sf")
+            .arg(&scenario)
+            .args(["-i", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-m", "1", "-nostdin", "-timeout", "30s"])
+            .args(["-trace_err", "-trace_msg", "-trace_logs"])
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("log handle"))
+            .stderr(out)
+            .spawn()
+            .expect("start sipp");
+        let registrar = Registrar { child, port };
+        registrar.wait_bound();
+        registrar
+    }
+
+    /// Until sipp holds its UDP port (a bind of our own then fails).
+    fn wait_bound(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if UdpSocket::bind(("127.0.0.1", self.port)).is_err() {
+                return;
+            }
+            // sipp offers nothing to wait on but its socket.
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("sipp did not bind 127.0.0.1:{}", self.port);
+    }
+
+    fn wait(&mut self, within: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Some(st);
+            }
+            // Polling a child process; std offers no wait with a timeout.
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Registrar {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every file sipp wrote (screen, errors, messages, log actions), for a failure message.
+fn sipp_files(dir: &Path) -> String {
+    let mut out = String::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.extension().is_some_and(|x| x == "log" || x == "out") {
+                out.push_str(&format!("--- {}\n", path.display()));
+                out.push_str(&std::fs::read_to_string(&path).unwrap_or_default());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn registers_with_digest_auth_and_refreshes_before_expiry() {
+    require_tools(&["sipp"]);
+    let _serial = serial();
+    let dir = temp_dir("register-sipp");
+    let mut registrar = Registrar::start(&dir);
+
+    let gw = Gateway::start(
+        "register",
+        &[
+            (
+                "CALLCLIP_SIP_REGISTER_REGISTRAR",
+                format!("sip:127.0.0.1:{}", registrar.port),
+            ),
+            ("CALLCLIP_SIP_REGISTER_USERNAME", "bot".to_string()),
+            ("CALLCLIP_SIP_REGISTER_PASSWORD", "secret".to_string()),
+            ("CALLCLIP_SIP_REGISTER_EXPIRES_SECONDS", "4".to_string()),
+        ],
+    );
+
+    // 401, authorized REGISTER, 200 (4 s), refresh after ~1 s, 200, 1 s timewait.
+    let status = registrar.wait(Duration::from_secs(25));
+    let diagnostics = || format!("{}\n--- callclip log\n{}", sipp_files(&dir), gw.log_text());
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "sipp registrar did not see challenge, authorized REGISTER and refresh:\n{}",
+        diagnostics()
+    );
+
+    let logs = sipp_files(&dir);
+    assert!(logs.contains("REGISTER 2 Authorization=Digest"), "{logs}");
+    assert!(logs.contains(r#"username="bot""#), "{logs}");
+    assert!(logs.contains(r#"realm="callclip.test""#), "{logs}");
+
+    let registered = gw.log_text().matches("Registered").count();
+    assert!(
+        registered >= 2,
+        "expected the registration and its refresh in the log:\n{}",
+        diagnostics()
+    );
+}

@@ -17,7 +17,10 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
@@ -28,7 +31,13 @@ impl Response {
 }
 
 /// Sends one request; `token` becomes `Authorization: Bearer`.
-pub fn request(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Response {
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> Response {
     let mut s = TcpStream::connect(addr).expect("connect to the API");
     s.set_read_timeout(Some(Duration::from_secs(30))).ok();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
@@ -37,7 +46,10 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, 
     }
     let body = body.unwrap_or("");
     if !body.is_empty() || method == "POST" {
-        req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+        req.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
     }
     req.push_str("\r\n");
     req.push_str(body);
@@ -49,7 +61,11 @@ fn read_response(s: TcpStream) -> Response {
     let mut r = BufReader::new(s);
     let mut line = String::new();
     r.read_line(&mut line).expect("status line");
-    let status = line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     let (headers, len, chunked) = read_headers(&mut r);
     let mut body = Vec::new();
     if chunked {
@@ -72,7 +88,11 @@ fn read_response(s: TcpStream) -> Response {
     } else {
         r.read_to_end(&mut body).ok();
     }
-    Response { status, headers, body }
+    Response {
+        status,
+        headers,
+        body,
+    }
 }
 
 fn read_headers(r: &mut impl BufRead) -> (Vec<(String, String)>, Option<usize>, bool) {
@@ -133,11 +153,18 @@ impl Webhook {
     }
 
     /// Every notification item (`value[]`) until `pred` matches one, or panics after `within`.
-    pub fn wait_for(&self, within: Duration, mut pred: impl FnMut(&serde_json::Value) -> bool) -> serde_json::Value {
+    pub fn wait_for(
+        &self,
+        within: Duration,
+        mut pred: impl FnMut(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
         let deadline = std::time::Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let d = self.rx.recv_timeout(left).unwrap_or_else(|_| panic!("no matching notification within {within:?}"));
+            let d = self
+                .rx
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no matching notification within {within:?}"));
             if let Some(items) = d.body.get("value").and_then(|v| v.as_array()) {
                 for item in items {
                     if pred(item) {
@@ -166,8 +193,13 @@ fn serve_one(s: TcpStream, tx: mpsc::Sender<Delivery>) {
             return;
         }
         let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
-        let _ = tx.send(Delivery { headers, body: json });
-        if w.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n").is_err() {
+        let _ = tx.send(Delivery {
+            headers,
+            body: json,
+        });
+        if w.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
+            .is_err()
+        {
             return;
         }
     }

@@ -75,6 +75,8 @@ pub struct ApiConfig {
     pub max_seconds: u32,
     /// How many notifications `/events` keeps for late subscribers.
     pub events_ring: usize,
+    /// API requests handled at once; more are answered `429` + `Retry-After`.
+    pub max_in_flight: usize,
 }
 
 impl ApiConfig {
@@ -98,6 +100,7 @@ impl ApiConfig {
             body_limit: 64 * 1024,
             max_seconds: recorder::params::MAX_SECONDS,
             events_ring: 256,
+            max_in_flight: 256,
         }
     }
 }

@@ -44,6 +44,9 @@ pub enum Error {
     RangeNotSatisfiable { len: u64 },
     #[error("service unavailable, retry later")]
     Unavailable,
+    /// Too many requests in flight; refused before anything was started.
+    #[error("too many requests, retry later")]
+    TooManyRequests,
     #[error("internal error: {reason}")]
     Internal { reason: &'static str },
     /// Start-up only: a configured value cannot be used.
@@ -94,6 +97,7 @@ impl Error {
                 "requestedRangeNotSatisfiable",
             ),
             Error::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "serviceNotAvailable"),
+            Error::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "tooManyRequests"),
             Error::Internal { .. } | Error::InvalidConfig { .. } => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "generalException")
             }
@@ -120,7 +124,7 @@ impl IntoResponse for Error {
         let mut resp = (status, axum::Json(body)).into_response();
         let headers = resp.headers_mut();
         match &self {
-            Error::Unavailable => {
+            Error::Unavailable | Error::TooManyRequests => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
             }
             Error::Unauthenticated => {

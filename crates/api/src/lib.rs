@@ -80,6 +80,19 @@ fn calls_routes() -> Router<AppState> {
         .route("/calls/{id}/operations/{op}", get(media::get_operation))
 }
 
+/// Admission control for the Graph routes: past `max_in_flight` a request is refused with
+/// `429` before any work, so the SDKs' automatic retry cannot start an operation twice.
+async fn admit(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match state.admit() {
+        Ok(_permit) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
 async fn not_found() -> Error {
     Error::RouteNotFound
 }
@@ -107,12 +120,12 @@ async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
 /// `/metrics`; anything else answers with the Graph error envelope.
 pub fn router(state: AppState) -> Router {
     let limit = state.config().body_limit;
+    let calls = calls_routes()
+        .method_not_allowed_fallback(method_not_allowed)
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), admit));
     let mut app = Router::new();
     for base in openapi::BASES {
-        app = app.nest(
-            base,
-            calls_routes().method_not_allowed_fallback(method_not_allowed),
-        );
+        app = app.nest(base, calls.clone());
     }
     app.route(
         "/recordings/{id}",

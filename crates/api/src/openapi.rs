@@ -105,6 +105,7 @@ fn error_responses() -> Value {
         ("409", "notAllowed"),
         ("413", "body too large"),
         ("415", "not application/json"),
+        ("429", "tooManyRequests; Retry-After"),
         ("500", "generalException"),
         ("503", "unavailable; Retry-After"),
     ] {

@@ -26,6 +26,7 @@ struct Inner {
     events: EventRing,
     metrics: Arc<Metrics>,
     runtime: tokio::runtime::Handle,
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 /// Shared state of one API instance; cheap to clone.
@@ -73,6 +74,7 @@ impl AppState {
                 events: EventRing::new(config.events_ring),
                 store: Mutex::new(Store::default()),
                 runtime,
+                in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight)),
                 engine,
                 notifier,
                 metrics,
@@ -120,6 +122,15 @@ impl AppState {
 
     pub(crate) fn runtime(&self) -> &tokio::runtime::Handle {
         &self.inner.runtime
+    }
+
+    /// A slot for one API request, or `429` when all are taken.
+    pub(crate) fn admit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, Error> {
+        self.inner
+            .in_flight
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Error::TooManyRequests)
     }
 
     /// The store lock is never held across an `.await`.

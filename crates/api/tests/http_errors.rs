@@ -303,3 +303,22 @@ async fn unknown_routes_and_methods_answer_with_the_envelope() {
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     r.error();
 }
+
+#[tokio::test]
+async fn over_the_in_flight_limit_is_429_with_retry_after_and_starts_nothing() {
+    let mut c = config();
+    c.max_in_flight = 0;
+    let h = harness_with(c, std::sync::Arc::new(FakeWebhook::default()));
+    let call = incoming_call(&h, Some(CallState::Established));
+    let r = send(
+        &h.state,
+        Method::POST,
+        &format!("/communications/calls/{call}/record"),
+        "{}",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(r.header("retry-after"), "1");
+    assert_eq!(r.error().0, "tooManyRequests");
+    assert!(h.engine.commands.lock().unwrap().is_empty());
+}

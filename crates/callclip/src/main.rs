@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 mod logging;
+mod record_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -35,6 +36,11 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Record from the sound card with the same rules as a call: prompt, beep, silence
+    /// timeouts, stop keys (typed or in-band DTMF); Ctrl-C cancels and keeps the audio.
+    Record(record_cmd::Args),
+    /// List the sound devices `record` can use.
+    Devices,
 }
 
 fn config_path(given: Option<PathBuf>) -> Option<PathBuf> {
@@ -81,5 +87,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{config:#?}");
             Ok(())
         }
+        Command::Record(args) => {
+            logging::init(cli.log_json, "warn")?;
+            record_cmd::record(args)
+        }
+        Command::Devices => record_cmd::devices(),
     }
 }

@@ -1,5 +1,6 @@
 //! CPU per 20 ms frame on the receive path (PCMU): jitter buffer + decode + VAD + in-band DTMF
-//! + event delivery, with the VAD and the in-band detector also measured alone.
+//! and event delivery, with the VAD and the in-band detector also measured alone.
+//!
 //! Run: `cargo bench -p media --bench receive`.
 
 use std::hint::black_box;
@@ -17,7 +18,9 @@ fn speech_like(seconds: u32) -> Vec<i16> {
             let t = i as f64 / 8000.0;
             let env = 0.65 + 0.35 * (2.0 * std::f64::consts::PI * 4.0 * t).cos();
             let v: f64 = (1..=10)
-                .map(|h| (2.0 * std::f64::consts::PI * 140.0 * f64::from(h) * t).sin() / f64::from(h))
+                .map(|h| {
+                    (2.0 * std::f64::consts::PI * 140.0 * f64::from(h) * t).sin() / f64::from(h)
+                })
                 .sum();
             (v * env * 4_000.0) as i16
         })

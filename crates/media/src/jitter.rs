@@ -30,7 +30,10 @@ const MAX_PACKETS: usize = 256;
 /// What the buffer holds for a timestamp.
 #[derive(Debug)]
 enum Slot {
-    Audio { pt: PayloadType, payload: Vec<u8> },
+    Audio {
+        pt: PayloadType,
+        payload: Vec<u8>,
+    },
     /// RFC 3389 comfort noise: silence until the next packet.
     ComfortNoise,
 }
@@ -50,7 +53,10 @@ pub enum Arrival {
     /// The packet started a new timeline (first packet, timestamp jump).
     Resynced,
     /// The packet came from a new SSRC; the buffer resynchronised on it.
-    SsrcChanged { from: Ssrc, to: Ssrc },
+    SsrcChanged {
+        from: Ssrc,
+        to: Ssrc,
+    },
 }
 
 /// What a produced frame is made of.
@@ -347,7 +353,11 @@ impl JitterBuffer {
 
     /// Produces the frame due at or before `now`, writing its samples into `out` (cleared
     /// first). Returns the frame's playout time and what it is made of.
-    pub fn poll_frame(&mut self, now: Duration, out: &mut Vec<i16>) -> Option<(Duration, FrameKind)> {
+    pub fn poll_frame(
+        &mut self,
+        now: Duration,
+        out: &mut Vec<i16>,
+    ) -> Option<(Duration, FrameKind)> {
         let due = self.next_due?;
         if now < due {
             return None;
@@ -363,7 +373,9 @@ impl JitterBuffer {
                 self.stats.stretched_frames += 1;
                 self.fill(self.frame_samples, out)
             }
-            Adjust::Skip if self.fill_run > 0 && self.nothing_before(self.play_ts + 2 * self.frame_ts) => {
+            Adjust::Skip
+                if self.fill_run > 0 && self.nothing_before(self.play_ts + 2 * self.frame_ts) =>
+            {
                 // Only empty timestamp space is skipped: the delay shrinks during silence
                 // and no audio is ever dropped for it.
                 self.pending = Adjust::None;
@@ -388,7 +400,10 @@ impl JitterBuffer {
         if due.saturating_sub(self.window_start) < ADAPT_WINDOW {
             return None;
         }
-        let jitter = self.reception.as_ref().map_or(Duration::ZERO, |r| r.jitter());
+        let jitter = self
+            .reception
+            .as_ref()
+            .map_or(Duration::ZERO, |r| r.jitter());
         self.late_boost = if self.window_late {
             (self.late_boost + FRAME).min(MAX_DELAY)
         } else {

@@ -115,11 +115,9 @@ impl ReceptionStats {
         self.expected_prior = expected;
         self.received_prior = self.received;
         let lost_interval = expected_interval.saturating_sub(received_interval);
-        let fraction_lost = if expected_interval == 0 {
-            0
-        } else {
-            ((lost_interval << 8) / expected_interval).min(255) as u8
-        };
+        let fraction_lost = (lost_interval << 8)
+            .checked_div(expected_interval)
+            .map_or(0, |f| f.min(255) as u8);
         // 24-bit signed cumulative loss, clamped (RFC 3550 §6.4.1).
         let total_lost = (self.lost().clamp(-0x80_0000, 0x7f_ffff) as i32 as u32) & 0xff_ffff;
         let (last_sender_report, delay) = match self.last_sr {
@@ -188,6 +186,7 @@ pub fn receiver_report(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -228,7 +227,11 @@ mod tests {
         let mut s = ReceptionStats::new(Ssrc(9), 8000, 1);
         for i in 0..200u64 {
             let wobble = if i % 2 == 0 { 0 } else { 10 };
-            s.on_packet(Duration::from_millis(20 * i + wobble), i + 1, (160 * i) as u32);
+            s.on_packet(
+                Duration::from_millis(20 * i + wobble),
+                i + 1,
+                (160 * i) as u32,
+            );
         }
         let j = s.jitter().as_secs_f64() * 1000.0;
         assert!((8.0..=11.0).contains(&j), "jitter {j} ms");
@@ -238,8 +241,8 @@ mod tests {
     fn receiver_report_round_trips_through_the_parser() {
         let mut s = ReceptionStats::new(Ssrc(5), 8000, 1);
         s.on_packet(Duration::ZERO, 1, 0);
-        let bytes = receiver_report(Ssrc(77), "callclip", vec![s.report_block(Duration::ZERO)])
-            .unwrap();
+        let bytes =
+            receiver_report(Ssrc(77), "callclip", vec![s.report_block(Duration::ZERO)]).unwrap();
         assert!(crate::rtp::is_rtcp(&bytes));
         let mut buf = &bytes[..];
         let parsed = rtc_rtcp::packet::unmarshal(&mut buf).unwrap();

@@ -54,7 +54,10 @@ pub fn is_rtcp(datagram: &[u8]) -> bool {
 }
 
 fn malformed(reason: &'static str) -> Error {
-    Error::Malformed { what: "RTP packet", reason }
+    Error::Malformed {
+        what: "RTP packet",
+        reason,
+    }
 }
 
 /// Parses an RTP packet (RFC 3550 §5.1, header extension §5.3.1, padding §5.1 P bit).
@@ -86,7 +89,11 @@ pub fn parse(datagram: &[u8]) -> Result<RtpPacket<'_>, Error> {
         .get(start..)
         .ok_or_else(|| malformed("header longer than packet"))?;
     if padding {
-        let pad = usize::from(*body.last().ok_or_else(|| malformed("padding bit on empty payload"))?);
+        let pad = usize::from(
+            *body
+                .last()
+                .ok_or_else(|| malformed("padding bit on empty payload"))?,
+        );
         if pad == 0 || pad > body.len() {
             return Err(malformed("bad padding length"));
         }
@@ -160,6 +167,7 @@ impl TsExtender {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

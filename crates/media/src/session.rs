@@ -8,7 +8,49 @@
 //! Timeline: a frame's `at` is the time it is due on the `now` clock (audio arrival plus the
 //! playout delay). Digit times are on the same timeline: an RFC 4733 event from the audio's
 //! SSRC is placed by its RTP timestamp, other sources at `now` plus the playout delay, so the
-//! recorder can cut a tone out of the frames it belongs to.
+//! recorder can cut a tone out of the frames it belongs to. Once the first packet has
+//! arrived, frames keep coming every 20 ms (silence when the peer sends nothing), so silence
+//! timers run on audio; before that there are none, and `last_rtp_at` stays `None`.
+//!
+//! The run loop, as the runtime drives it:
+//! ```
+//! use std::time::Duration;
+//! use media::codec::CodecKind;
+//! use media::session::{MediaEvent, MediaSession, SessionConfig};
+//!
+//! let mut session = MediaSession::new(SessionConfig {
+//!     audio_pts: vec![(0, CodecKind::Pcmu), (8, CodecKind::Pcma)],
+//!     telephone_event_pts: vec![101],
+//!     cn_pt: Some(13),
+//!     send_pt: Some(0),
+//!     ptime_ms: 20,
+//!     ssrc: 0x1234_5678,
+//!     cname: "callclip".into(),
+//!     seed: 42,
+//!     inband_dtmf: true,
+//! })?;
+//! let mut datagram = vec![0x80, 0, 0, 1, 0, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef];
+//! datagram.extend_from_slice(&[0xff; 160]); // 20 ms of PCMU silence
+//!
+//! let now = Duration::from_millis(1000);
+//! session.handle_rtp(now, &datagram); // from the socket
+//! let mut wake = session.poll_timeout(); // the next frame, RTCP report or sender deadline
+//! while let Some(at) = wake.filter(|t| *t <= now + Duration::from_millis(100)) {
+//!     session.handle_timeout(at); // the runtime sleeps until `at`
+//!     while let Some(event) = session.poll_event() {
+//!         match event {
+//!             MediaEvent::Frame { samples, rate, .. } => assert_eq!((samples.len(), rate), (160, 8000)),
+//!             MediaEvent::Digit { .. } | MediaEvent::DigitEnded { .. } => {}
+//!             MediaEvent::SpeechStarted { .. } | MediaEvent::SpeechEnded { .. } => {}
+//!             MediaEvent::SsrcChanged { .. } => {}
+//!         }
+//!     }
+//!     while let Some(_bytes) = session.poll_transmit() { /* send to the peer's media address */ }
+//!     wake = session.poll_timeout();
+//! }
+//! assert_eq!(session.last_rtp_at(), Some(now));
+//! # Ok::<(), media::Error>(())
+//! ```
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -69,9 +111,16 @@ pub enum MediaEvent {
         ended_at: Duration,
         source: DigitSource,
     },
-    SpeechStarted { at: Duration },
-    SpeechEnded { at: Duration },
-    SsrcChanged { from: Ssrc, to: Ssrc },
+    SpeechStarted {
+        at: Duration,
+    },
+    SpeechEnded {
+        at: Duration,
+    },
+    SsrcChanged {
+        from: Ssrc,
+        to: Ssrc,
+    },
 }
 
 /// Counters for the call's receive side.
@@ -152,7 +201,7 @@ impl MediaSession {
             rng: config.seed | 1,
             config,
             jitter,
-            events: EventReceiver::default(),
+            events: EventReceiver::new(EVENT_CLOCK),
             tones,
             dedup: DigitDedup::default(),
             open_digits: Vec::new(),
@@ -236,7 +285,7 @@ impl MediaSession {
         .unwrap_or(now + self.jitter.target_delay());
         let mut updates = std::mem::take(&mut self.updates);
         self.events
-            .handle(now, at, pkt.ssrc, pkt.timestamp, ev, EVENT_CLOCK, &mut updates);
+            .handle(now, at, pkt.ssrc, pkt.timestamp, ev, &mut updates);
         self.apply_event_updates(&mut updates);
         self.updates = updates;
     }
@@ -244,12 +293,16 @@ impl MediaSession {
     fn apply_event_updates(&mut self, updates: &mut Vec<EventUpdate>) {
         for u in updates.drain(..) {
             match u {
-                EventUpdate::Started { digit, at, duration } => {
-                    self.digit_started(digit, DigitSource::Rfc4733, at, duration)
-                }
-                EventUpdate::Ended { digit, at, duration } => {
-                    self.digit_ended(digit, DigitSource::Rfc4733, at, duration)
-                }
+                EventUpdate::Started {
+                    digit,
+                    at,
+                    duration,
+                } => self.digit_started(digit, DigitSource::Rfc4733, at, duration),
+                EventUpdate::Ended {
+                    digit,
+                    at,
+                    duration,
+                } => self.digit_ended(digit, DigitSource::Rfc4733, at, duration),
             }
         }
     }
@@ -270,7 +323,8 @@ impl MediaSession {
         if !self.dedup.accept(digit, source, at, duration) {
             return;
         }
-        if duration.is_none() {
+        // SIP INFO without a Duration never gets an end: it stays a one-shot digit.
+        if duration.is_none() && source != DigitSource::SipInfo {
             self.open_digits.push((digit, source, at));
         }
         self.out.push_back(MediaEvent::Digit {
@@ -282,7 +336,11 @@ impl MediaSession {
     }
 
     fn digit_ended(&mut self, digit: Digit, source: DigitSource, at: Duration, d: Duration) {
-        let Some(i) = self.open_digits.iter().position(|o| *o == (digit, source, at)) else {
+        let Some(i) = self
+            .open_digits
+            .iter()
+            .position(|o| *o == (digit, source, at))
+        else {
             return;
         };
         self.open_digits.swap_remove(i);
@@ -317,7 +375,7 @@ impl MediaSession {
         self.frame = frame;
 
         let mut updates = std::mem::take(&mut self.updates);
-        self.events.handle_timeout(now, EVENT_CLOCK, &mut updates);
+        self.events.handle_timeout(now, &mut updates);
         self.apply_event_updates(&mut updates);
         self.updates = updates;
 
@@ -341,9 +399,11 @@ impl MediaSession {
                     ToneUpdate::Started { digit, at } => {
                         self.digit_started(digit, DigitSource::InBand, at, None)
                     }
-                    ToneUpdate::Ended { digit, at, duration } => {
-                        self.digit_ended(digit, DigitSource::InBand, at, duration)
-                    }
+                    ToneUpdate::Ended {
+                        digit,
+                        at,
+                        duration,
+                    } => self.digit_ended(digit, DigitSource::InBand, at, duration),
                 }
             }
             self.tone_updates = updates;
@@ -358,7 +418,9 @@ impl MediaSession {
             Some(Endpoint::SpeechStarted { at }) => {
                 self.out.push_back(MediaEvent::SpeechStarted { at })
             }
-            Some(Endpoint::SpeechEnded { at }) => self.out.push_back(MediaEvent::SpeechEnded { at }),
+            Some(Endpoint::SpeechEnded { at }) => {
+                self.out.push_back(MediaEvent::SpeechEnded { at })
+            }
             None => {}
         }
     }
@@ -368,7 +430,8 @@ impl MediaSession {
             return;
         };
         let block = reception.report_block(now);
-        if let Ok(bytes) = rtcp::receiver_report(Ssrc(self.config.ssrc), &self.config.cname, vec![block])
+        if let Ok(bytes) =
+            rtcp::receiver_report(Ssrc(self.config.ssrc), &self.config.cname, vec![block])
         {
             self.transmit.push_back(bytes);
         }

@@ -1,5 +1,6 @@
 //! In-band DTMF against an ITU-T Q.24 style battery generated here: frequency deviation,
 //! twist, minimum tone and pause, level, noise, and no talk-off on speech-like audio.
+#![allow(clippy::unwrap_used)] // Tests unwrap freely (STYLE.md).
 
 mod jitter_support;
 
@@ -34,7 +35,14 @@ struct Tone {
 }
 
 fn tone(key: char, ms: usize) -> Tone {
-    Tone { key, ms, low: dbm0(-10.0), high: dbm0(-10.0), low_dev: 0.0, high_dev: 0.0 }
+    Tone {
+        key,
+        ms,
+        low: dbm0(-10.0),
+        high: dbm0(-10.0),
+        low_dev: 0.0,
+        high_dev: 0.0,
+    }
 }
 
 /// Tones separated by `pause_ms`, with 100 ms of lead-in and tail.
@@ -43,7 +51,14 @@ fn signal(tones: &[Tone], pause_ms: usize, noise_dbfs: Option<f64>) -> Vec<i16> 
     for t in tones {
         let (lo, hi) = freqs(t.key);
         let start = x.len();
-        x.extend(tones_at(&[(lo * (1.0 + t.low_dev), t.low), (hi * (1.0 + t.high_dev), t.high)], start, t.ms * 8));
+        x.extend(tones_at(
+            &[
+                (lo * (1.0 + t.low_dev), t.low),
+                (hi * (1.0 + t.high_dev), t.high),
+            ],
+            start,
+            t.ms * 8,
+        ));
         x.extend(std::iter::repeat_n(0.0, pause_ms * 8));
     }
     x.extend(std::iter::repeat_n(0.0, 800));
@@ -70,7 +85,11 @@ fn detect(pcm: &[i16]) -> Vec<(Digit, Duration, Duration)> {
     }
     out.iter()
         .filter_map(|u| match u {
-            ToneUpdate::Ended { digit, at, duration } => Some((*digit, *at, *at + *duration)),
+            ToneUpdate::Ended {
+                digit,
+                at,
+                duration,
+            } => Some((*digit, *at, *at + *duration)),
             ToneUpdate::Started { .. } => None,
         })
         .collect()
@@ -85,7 +104,10 @@ fn every_key_is_detected_with_its_timing() {
     let all: Vec<Tone> = KEYS.chars().map(|k| tone(k, 60)).collect();
     let pcm = signal(&all, 60, None);
     let found = detect(&pcm);
-    assert_eq!(found.iter().map(|d| d.0.as_char()).collect::<String>(), KEYS);
+    assert_eq!(
+        found.iter().map(|d| d.0.as_char()).collect::<String>(),
+        KEYS
+    );
     // First tone: 100 ms to 160 ms.
     let (_, start, end) = found[0];
     assert!(start.abs_diff(ms(100)) <= ms(10), "start {start:?}");
@@ -96,9 +118,21 @@ fn every_key_is_detected_with_its_timing() {
 fn deviation_of_1_5_percent_is_accepted() {
     for dev in [0.015, -0.015] {
         for key in KEYS.chars() {
-            let both = Tone { low_dev: dev, high_dev: dev, ..tone(key, 60) };
-            let split = Tone { low_dev: dev, high_dev: -dev, ..tone(key, 60) };
-            assert_eq!(keys(&signal(&[both, split], 60, None)), format!("{key}{key}"), "{key} at {dev}");
+            let both = Tone {
+                low_dev: dev,
+                high_dev: dev,
+                ..tone(key, 60)
+            };
+            let split = Tone {
+                low_dev: dev,
+                high_dev: -dev,
+                ..tone(key, 60)
+            };
+            assert_eq!(
+                keys(&signal(&[both, split], 60, None)),
+                format!("{key}{key}"),
+                "{key} at {dev}"
+            );
         }
     }
 }
@@ -107,8 +141,14 @@ fn deviation_of_1_5_percent_is_accepted() {
 fn deviation_of_3_5_percent_is_rejected() {
     for dev in [0.035, -0.035] {
         for key in KEYS.chars() {
-            let low = Tone { low_dev: dev, ..tone(key, 60) };
-            let high = Tone { high_dev: dev, ..tone(key, 60) };
+            let low = Tone {
+                low_dev: dev,
+                ..tone(key, 60)
+            };
+            let high = Tone {
+                high_dev: dev,
+                ..tone(key, 60)
+            };
             assert_eq!(keys(&signal(&[low, high], 60, None)), "", "{key} at {dev}");
         }
     }
@@ -116,11 +156,31 @@ fn deviation_of_3_5_percent_is_rejected() {
 
 #[test]
 fn twist_limits_are_8_db_normal_and_4_db_reverse() {
-    let t = |low: f64, high: f64| Tone { low: dbm0(low), high: dbm0(high), ..tone('5', 60) };
-    assert_eq!(keys(&signal(&[t(-6.0, -13.5)], 60, None)), "5", "7.5 dB normal twist");
-    assert_eq!(keys(&signal(&[t(-10.0, -6.5)], 60, None)), "5", "3.5 dB reverse twist");
-    assert_eq!(keys(&signal(&[t(-6.0, -16.5)], 60, None)), "", "10.5 dB normal twist");
-    assert_eq!(keys(&signal(&[t(-12.0, -6.0)], 60, None)), "", "6 dB reverse twist");
+    let t = |low: f64, high: f64| Tone {
+        low: dbm0(low),
+        high: dbm0(high),
+        ..tone('5', 60)
+    };
+    assert_eq!(
+        keys(&signal(&[t(-6.0, -13.5)], 60, None)),
+        "5",
+        "7.5 dB normal twist"
+    );
+    assert_eq!(
+        keys(&signal(&[t(-10.0, -6.5)], 60, None)),
+        "5",
+        "3.5 dB reverse twist"
+    );
+    assert_eq!(
+        keys(&signal(&[t(-6.0, -16.5)], 60, None)),
+        "",
+        "10.5 dB normal twist"
+    );
+    assert_eq!(
+        keys(&signal(&[t(-12.0, -6.0)], 60, None)),
+        "",
+        "6 dB reverse twist"
+    );
 }
 
 #[test]
@@ -128,12 +188,20 @@ fn forty_ms_tones_and_pauses_are_enough() {
     let five: Vec<Tone> = "11111".chars().map(|k| tone(k, 40)).collect();
     assert_eq!(keys(&signal(&five, 40, None)), "11111");
     let short: Vec<Tone> = "1234".chars().map(|k| tone(k, 20)).collect();
-    assert_eq!(keys(&signal(&short, 60, None)), "", "20 ms tones are too short");
+    assert_eq!(
+        keys(&signal(&short, 60, None)),
+        "",
+        "20 ms tones are too short"
+    );
 }
 
 #[test]
 fn levels_down_to_minus_30_dbm0_are_detected() {
-    let at = |level: f64| Tone { low: dbm0(level), high: dbm0(level), ..tone('#', 60) };
+    let at = |level: f64| Tone {
+        low: dbm0(level),
+        high: dbm0(level),
+        ..tone('#', 60)
+    };
     for level in [-3.0, -10.0, -20.0, -30.0] {
         assert_eq!(keys(&signal(&[at(level)], 60, None)), "#", "{level} dBm0");
     }
@@ -170,7 +238,9 @@ fn speech_like(seconds: usize, level_dbfs: f64, seed: u64) -> Vec<i16> {
                 break;
             }
             // Two formants around 700 Hz and 1400 Hz, where DTMF lives.
-            let w = (-((f - 700.0) / 250.0).powi(2)).exp() + 0.7 * (-((f - 1400.0) / 300.0).powi(2)).exp() + 0.05;
+            let w = (-((f - 700.0) / 250.0).powi(2)).exp()
+                + 0.7 * (-((f - 1400.0) / 300.0).powi(2)).exp()
+                + 0.05;
             v += w * (phase * h as f64).sin();
         }
         out.push(amp * 0.5 * syllable * v + 30.0 * g.next());
@@ -194,10 +264,19 @@ fn inband_digits_through_pcmu_and_dedup_with_rfc4733() {
     // Tone starts at 100, 350 and 600 ms of media time.
     let mut s = pcmu_stream(&pcm, ms(0), 1, 0, 5);
     // The peer also signals the middle key by RFC 4733 on its own SSRC.
-    for (k, end) in [(0u64, false), (50, false), (100, true), (101, true), (102, true)] {
+    for (k, end) in [
+        (0u64, false),
+        (50, false),
+        (100, true),
+        (101, true),
+        (102, true),
+    ] {
         let d = (k.min(100) * 8) as u16;
         let payload = [2, if end { 0x8a } else { 0x0a }, (d >> 8) as u8, d as u8];
-        s.push((ms(350 + k), rtp(101, k == 0, 900 + (k / 50) as u16, 2800, 77, &payload)));
+        s.push((
+            ms(350 + k),
+            rtp(101, k == 0, 900 + (k / 50) as u16, 2800, 77, &payload),
+        ));
     }
     let mut d = Driver::new(config());
     d.run(s, ms(1500));

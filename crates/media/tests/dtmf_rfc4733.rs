@@ -1,6 +1,7 @@
 //! RFC 4733 digits as real peers send them (peers README §(e).3): sipp pcaps repeat the end
 //! packet with the same seq and pause the audio, baresip uses new seqs and keeps audio
 //! flowing, events last 100–280 ms, and quickly typed digits come ~240 ms apart.
+#![allow(clippy::unwrap_used)] // Tests unwrap freely (STYLE.md).
 
 mod jitter_support;
 
@@ -65,7 +66,14 @@ impl Call {
                 let ts = (*start * 8) as u32;
                 let elapsed = (t + 20 - start).min(self.dur_ms);
                 let last = t + 20 >= start + self.dur_ms;
-                let payload = |end: bool, d: u64| vec![code, if end { 0x8a } else { 0x0a }, (d * 8 >> 8) as u8, (d * 8) as u8];
+                let payload = |end: bool, d: u64| {
+                    vec![
+                        code,
+                        if end { 0x8a } else { 0x0a },
+                        ((d * 8) >> 8) as u8,
+                        (d * 8) as u8,
+                    ]
+                };
                 let mut next_seq = || {
                     if shared {
                         seq = seq.wrapping_add(1);
@@ -79,19 +87,46 @@ impl Call {
                 if last {
                     let s = next_seq();
                     for k in 0..3u64 {
-                        let s = if self.ends == Ends::SameSeq || k == 0 { s } else { next_seq() };
-                        out.push((at + ms(k), rtp(self.event_pt, false, s, ts, self.event_ssrc, &payload(true, self.dur_ms))));
+                        let s = if self.ends == Ends::SameSeq || k == 0 {
+                            s
+                        } else {
+                            next_seq()
+                        };
+                        out.push((
+                            at + ms(k),
+                            rtp(
+                                self.event_pt,
+                                false,
+                                s,
+                                ts,
+                                self.event_ssrc,
+                                &payload(true, self.dur_ms),
+                            ),
+                        ));
                     }
                 } else if !self.lose_start {
                     let s = next_seq();
-                    out.push((at, rtp(self.event_pt, t == *start, s, ts, self.event_ssrc, &payload(false, elapsed))));
+                    out.push((
+                        at,
+                        rtp(
+                            self.event_pt,
+                            t == *start,
+                            s,
+                            ts,
+                            self.event_ssrc,
+                            &payload(false, elapsed),
+                        ),
+                    ));
                 }
                 if self.audio == Audio::Paused {
                     continue;
                 }
             }
             seq = seq.wrapping_add(1);
-            out.push((ms(t + 20) + ms(1) / 2, rtp(0, false, seq, (t * 8) as u32, 1, &quiet)));
+            out.push((
+                ms(t + 20) + ms(1) / 2,
+                rtp(0, false, seq, (t * 8) as u32, 1, &quiet),
+            ));
         }
         out
     }
@@ -107,28 +142,49 @@ impl Call {
 
 #[test]
 fn sipp_pcap_style_same_seq_ends_and_paused_audio() {
-    let d = Call::new(&[('1', 6400), ('2', 6900), ('#', 7400)], 160, Ends::SameSeq, Audio::Paused).run();
+    let d = Call::new(
+        &[('1', 6400), ('2', 6900), ('#', 7400)],
+        160,
+        Ends::SameSeq,
+        Audio::Paused,
+    )
+    .run();
     assert_eq!(d.digit_string(), "12#");
     assert_eq!(d.session.stats().lost, 0, "event packets are not loss");
 }
 
 #[test]
 fn baresip_style_new_seq_ends_and_interleaved_audio() {
-    let d = Call::new(&[('1', 1000), ('2', 1500), ('#', 3000)], 280, Ends::NewSeq, Audio::Interleaved).run();
+    let d = Call::new(
+        &[('1', 1000), ('2', 1500), ('#', 3000)],
+        280,
+        Ends::NewSeq,
+        Audio::Interleaved,
+    )
+    .run();
     assert_eq!(d.digit_string(), "12#");
     assert_eq!(d.session.stats().duplicates, 0);
 }
 
 #[test]
 fn short_softphone_events_on_pt_96() {
-    let mut call = Call::new(&[('5', 1000), ('5', 1300), ('0', 1600)], 100, Ends::SameSeq, Audio::Paused);
+    let mut call = Call::new(
+        &[('5', 1000), ('5', 1300), ('0', 1600)],
+        100,
+        Ends::SameSeq,
+        Audio::Paused,
+    );
     call.event_pt = 96;
     assert_eq!(call.run().digit_string(), "550");
 }
 
 #[test]
 fn digits_typed_240_ms_apart_all_come_through() {
-    let digits: Vec<(char, u64)> = "0123456789*#".chars().enumerate().map(|(i, c)| (c, 1000 + 240 * i as u64)).collect();
+    let digits: Vec<(char, u64)> = "0123456789*#"
+        .chars()
+        .enumerate()
+        .map(|(i, c)| (c, 1000 + 240 * i as u64))
+        .collect();
     for ends in [Ends::SameSeq, Ends::NewSeq] {
         for audio in [Audio::Paused, Audio::Interleaved] {
             let d = Call::new(&digits, 160, ends, audio).run();
@@ -152,17 +208,33 @@ fn digit_reported_on_first_packet_with_its_timing() {
         .find(|at| *at >= start)
         .unwrap();
     assert!(frame_of_2000 - start < ms(20));
-    assert!(start >= ms(2000) && start <= ms(2000 + 200), "start {start:?}");
+    assert!(
+        start >= ms(2000) && start <= ms(2000 + 200),
+        "start {start:?}"
+    );
     assert_eq!(end, Some(start + ms(160)));
     // Reported when the first event packet arrived, before its end.
-    let pos_digit = d.events.iter().position(|e| matches!(e, MediaEvent::Digit { ended_at: None, .. })).unwrap();
-    let pos_end = d.events.iter().position(|e| matches!(e, MediaEvent::DigitEnded { .. })).unwrap();
+    let pos_digit = d
+        .events
+        .iter()
+        .position(|e| matches!(e, MediaEvent::Digit { ended_at: None, .. }))
+        .unwrap();
+    let pos_end = d
+        .events
+        .iter()
+        .position(|e| matches!(e, MediaEvent::DigitEnded { .. }))
+        .unwrap();
     assert!(pos_digit < pos_end);
 }
 
 #[test]
 fn lost_start_is_reported_on_the_end_packet() {
-    let mut call = Call::new(&[('9', 1000), ('9', 1400)], 160, Ends::SameSeq, Audio::Paused);
+    let mut call = Call::new(
+        &[('9', 1000), ('9', 1400)],
+        160,
+        Ends::SameSeq,
+        Audio::Paused,
+    );
     call.lose_start = true;
     let d = call.run();
     assert_eq!(d.digit_string(), "99");
@@ -171,11 +243,19 @@ fn lost_start_is_reported_on_the_end_packet() {
 
 #[test]
 fn events_on_their_own_ssrc_are_still_digits() {
-    let mut call = Call::new(&[('3', 1000), ('4', 1500)], 160, Ends::SameSeq, Audio::Interleaved);
+    let mut call = Call::new(
+        &[('3', 1000), ('4', 1500)],
+        160,
+        Ends::SameSeq,
+        Audio::Interleaved,
+    );
     call.event_ssrc = 0xdead;
     let d = call.run();
     assert_eq!(d.digit_string(), "34");
-    assert!(!d.events.iter().any(|e| matches!(e, MediaEvent::SsrcChanged { .. })));
+    assert!(!d
+        .events
+        .iter()
+        .any(|e| matches!(e, MediaEvent::SsrcChanged { .. })));
 }
 
 #[test]
@@ -184,9 +264,22 @@ fn sip_info_and_rfc4733_for_one_press_count_once() {
     let mut cfg = config();
     cfg.telephone_event_pts = vec![101];
     let mut d = Driver::new(cfg);
-    d.run(call.schedule().into_iter().filter(|(t, _)| *t < ms(1030)).collect(), ms(1030));
-    d.session.handle_info_digit(ms(1030), Digit::D8, Some(ms(160)));
-    d.run(call.schedule().into_iter().filter(|(t, _)| *t >= ms(1030)).collect(), ms(2500));
+    d.run(
+        call.schedule()
+            .into_iter()
+            .filter(|(t, _)| *t < ms(1030))
+            .collect(),
+        ms(1030),
+    );
+    d.session
+        .handle_info_digit(ms(1030), Digit::D8, Some(ms(160)));
+    d.run(
+        call.schedule()
+            .into_iter()
+            .filter(|(t, _)| *t >= ms(1030))
+            .collect(),
+        ms(2500),
+    );
     let sources: Vec<_> = d
         .events
         .iter()
@@ -197,8 +290,15 @@ fn sip_info_and_rfc4733_for_one_press_count_once() {
         .collect();
     assert_eq!(sources, vec![DigitSource::Rfc4733]);
     // A later INFO press of the same key is a new digit.
-    d.session.handle_info_digit(ms(3000), Digit::D8, Some(ms(100)));
-    assert!(matches!(d.session.poll_event(), Some(MediaEvent::Digit { source: DigitSource::SipInfo, .. })));
+    d.session
+        .handle_info_digit(ms(3000), Digit::D8, Some(ms(100)));
+    assert!(matches!(
+        d.session.poll_event(),
+        Some(MediaEvent::Digit {
+            source: DigitSource::SipInfo,
+            ..
+        })
+    ));
 }
 
 #[test]

@@ -1,18 +1,22 @@
 //! Talk-off on real speech: espeak-ng speech (several voices and rates) through the in-band
 //! detector must produce no digit. Skipped when espeak-ng or sox are not installed.
+#![allow(clippy::unwrap_used)] // Tests unwrap freely (STYLE.md).
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use media::dtmf::inband::ToneDetector;
 
 fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// Speaks `text` and returns it as 8 kHz mono 16-bit PCM.
-fn speak(dir: &PathBuf, name: &str, voice: &str, text: &str) -> Vec<i16> {
+fn speak(dir: &Path, name: &str, voice: &str, text: &str) -> Vec<i16> {
     let wav = dir.join(format!("{name}.wav"));
     let raw = dir.join(format!("{name}.raw"));
     let ok = Command::new("espeak-ng")
@@ -26,7 +30,18 @@ fn speak(dir: &PathBuf, name: &str, voice: &str, text: &str) -> Vec<i16> {
     let ok = Command::new("sox")
         .arg("-R")
         .arg(&wav)
-        .args(["-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", "-t", "raw"])
+        .args([
+            "-r",
+            "8000",
+            "-c",
+            "1",
+            "-b",
+            "16",
+            "-e",
+            "signed-integer",
+            "-t",
+            "raw",
+        ])
         .arg(&raw)
         .status()
         .unwrap()
@@ -62,5 +77,8 @@ fn real_speech_gives_no_false_digits() {
         assert!(out.is_empty(), "voice {voice}: false digits {out:?}");
     }
     std::fs::remove_dir_all(&dir).ok();
-    assert!(total > Duration::from_secs(20), "only {total:?} of speech checked");
+    assert!(
+        total > Duration::from_secs(20),
+        "only {total:?} of speech checked"
+    );
 }

@@ -1,6 +1,7 @@
 //! Jitter buffer scenarios in virtual time: what a listener of the decoded stream would notice
 //! (every packet played once, in order, on a steady 20 ms clock) under loss, reordering,
 //! duplicates, sequence wrap, SSRC change, timestamp jump and DTX.
+#![allow(clippy::unwrap_used)] // Tests unwrap freely (STYLE.md).
 
 mod jitter_support;
 
@@ -15,7 +16,11 @@ fn level(i: usize) -> i16 {
 }
 
 fn packet(i: usize, seq: u16, ts: u32, ssrc: u32, pt: u8) -> Vec<u8> {
-    let kind = if pt == 8 { CodecKind::Pcma } else { CodecKind::Pcmu };
+    let kind = if pt == 8 {
+        CodecKind::Pcma
+    } else {
+        CodecKind::Pcmu
+    };
     rtp(pt, false, seq, ts, ssrc, &encode(kind, &[level(i); 160]))
 }
 
@@ -61,9 +66,15 @@ fn steady_stream_plays_every_packet_once_in_order() {
     assert_eq!(order, (0..100).map(|i| i % 30).collect::<Vec<_>>());
     assert_steady_clock(&d);
     let first = d.frames()[0].0;
-    assert!(first >= ms(20) && first <= ms(200), "first frame at {first:?}");
+    assert!(
+        first >= ms(20) && first <= ms(200),
+        "first frame at {first:?}"
+    );
     let s = d.session.stats();
-    assert_eq!((s.packets_received, s.lost, s.duplicates, s.late), (100, 0, 0, 0));
+    assert_eq!(
+        (s.packets_received, s.lost, s.duplicates, s.late),
+        (100, 0, 0, 0)
+    );
 }
 
 #[test]
@@ -82,11 +93,18 @@ fn reordered_and_duplicated_packets_play_once_in_order() {
     for i in (10..90).step_by(4) {
         s[i].0 += ms(25);
     }
-    let dups: Vec<_> = s.iter().step_by(7).map(|(t, p)| (*t + ms(3), p.clone())).collect();
+    let dups: Vec<_> = s
+        .iter()
+        .step_by(7)
+        .map(|(t, p)| (*t + ms(3), p.clone()))
+        .collect();
     s.extend(dups);
     let mut d = Driver::new(config());
     d.run(s, ms(2500));
-    assert_eq!(audio_order(&d), (0..100).map(|i| i % 30).collect::<Vec<_>>());
+    assert_eq!(
+        audio_order(&d),
+        (0..100).map(|i| i % 30).collect::<Vec<_>>()
+    );
     let st = d.session.stats();
     assert_eq!(st.duplicates, 15);
     assert_eq!(st.lost, 0);
@@ -112,7 +130,12 @@ fn loss_is_concealed_and_the_timeline_keeps_its_length() {
     }
     assert_eq!(d.session.stats().lost, 20);
     // The 20 losses, plus 60 ms after the stream's end before the gap counts as DTX.
-    assert_eq!(d.session.stats().concealed_frames, 23, "{:?}", d.session.stats());
+    assert_eq!(
+        d.session.stats().concealed_frames,
+        23,
+        "{:?}",
+        d.session.stats()
+    );
     assert_steady_clock(&d);
 }
 
@@ -120,7 +143,10 @@ fn loss_is_concealed_and_the_timeline_keeps_its_length() {
 fn sequence_wrap_is_seamless() {
     let mut d = Driver::new(config());
     d.run(steady(120, 65500, u32::MAX - 3000, 1), ms(3000));
-    assert_eq!(audio_order(&d), (0..120).map(|i| i % 30).collect::<Vec<_>>());
+    assert_eq!(
+        audio_order(&d),
+        (0..120).map(|i| i % 30).collect::<Vec<_>>()
+    );
     assert_eq!(d.session.stats().lost, 0);
 }
 
@@ -128,20 +154,34 @@ fn sequence_wrap_is_seamless() {
 fn ssrc_change_resyncs_without_a_gap() {
     let mut s = steady(50, 100, 0, 1);
     let second: Schedule = (0..50)
-        .map(|i| (ms(1000 + 20 * i as u64), packet(i + 5, 9000 + i as u16, 777_777 + 160 * i as u32, 2, 0)))
+        .map(|i| {
+            (
+                ms(1000 + 20 * i as u64),
+                packet(i + 5, 9000 + i as u16, 777_777 + 160 * i as u32, 2, 0),
+            )
+        })
         .collect();
     s.extend(second);
     let mut d = Driver::new(config());
     d.run(s, ms(2500));
-    assert!(d.events.iter().any(|e| matches!(e, MediaEvent::SsrcChanged { .. })));
+    assert!(d
+        .events
+        .iter()
+        .any(|e| matches!(e, MediaEvent::SsrcChanged { .. })));
     let p = played(&d);
     let first = p.iter().position(|x| x.is_some()).unwrap();
     let audio: Vec<_> = p[first..].iter().take(100).cloned().collect();
     let silent = audio.iter().filter(|x| x.is_none()).count();
-    assert!(silent <= 3, "at most a few silent frames across the switch, got {silent}");
+    assert!(
+        silent <= 3,
+        "at most a few silent frames across the switch, got {silent}"
+    );
     let order = audio_order(&d);
     assert_eq!(order.len(), 100);
-    assert_eq!(&order[50..], &(5..55).map(|i| i % 30).collect::<Vec<_>>()[..]);
+    assert_eq!(
+        &order[50..],
+        &(5..55).map(|i| i % 30).collect::<Vec<_>>()[..]
+    );
     assert_steady_clock(&d);
 }
 
@@ -149,13 +189,19 @@ fn ssrc_change_resyncs_without_a_gap() {
 fn timestamp_jump_resyncs_promptly() {
     let mut s = steady(50, 0, 0, 1);
     s.extend((50..100).map(|i| {
-        (ms(20 * i as u64), packet(i, i as u16, 3_000_000 + 160 * i as u32, 1, 0))
+        (
+            ms(20 * i as u64),
+            packet(i, i as u16, 3_000_000 + 160 * i as u32, 1, 0),
+        )
     }));
     let mut d = Driver::new(config());
     d.run(s, ms(2500));
     let order = audio_order(&d);
     assert!(order.len() >= 97, "only {} packets played", order.len());
-    assert_eq!(&order[order.len() - 40..], &(60..100).map(|i| i % 30).collect::<Vec<_>>()[..]);
+    assert_eq!(
+        &order[order.len() - 40..],
+        &(60..100).map(|i| i % 30).collect::<Vec<_>>()[..]
+    );
     assert_steady_clock(&d);
 }
 
@@ -181,7 +227,9 @@ fn dtx_gap_becomes_silence_frames_on_a_steady_clock() {
         .filter(|(at, _, _)| *at > ms(1500) && *at < ms(2900))
         .collect();
     assert!(gap.len() >= 69, "the clock keeps running through DTX");
-    assert!(gap.iter().all(|(_, f, speech)| f.iter().all(|&s| s == 0) && !speech));
+    assert!(gap
+        .iter()
+        .all(|(_, f, speech)| f.iter().all(|&s| s == 0) && !speech));
     assert!(d.session.stats().silence_frames >= 90);
     assert_eq!(d.session.last_rtp_at(), Some(ms(3980)));
 }
@@ -193,7 +241,10 @@ fn comfort_noise_counts_as_silence() {
     let mut d = Driver::new(config());
     d.run(s, ms(1500));
     let st = d.session.stats();
-    assert_eq!(st.concealed_frames, 0, "after CN the gap is silence, not loss");
+    assert_eq!(
+        st.concealed_frames, 0,
+        "after CN the gap is silence, not loss"
+    );
     assert!(st.silence_frames >= 40);
 }
 
@@ -219,7 +270,12 @@ fn network_jitter_grows_the_playout_delay_and_stops_late_loss() {
     let mut noise = Noise::new(3);
     let s: Schedule = steady(500, 0, 0, 1)
         .into_iter()
-        .map(|(t, p)| (t + Duration::from_micros((40_000.0 * (noise.next() + 1.0) / 2.0) as u64), p))
+        .map(|(t, p)| {
+            (
+                t + Duration::from_micros((40_000.0 * (noise.next() + 1.0) / 2.0) as u64),
+                p,
+            )
+        })
         .collect();
     let mut d = Driver::new(config());
     d.run(s, ms(11_000));
@@ -230,6 +286,82 @@ fn network_jitter_grows_the_playout_delay_and_stops_late_loss() {
         let order = audio_order(&d);
         500 - order.len()
     };
-    assert!(late_in_second_half <= 25, "{late_in_second_half} packets lost to lateness");
+    assert!(
+        late_in_second_half <= 25,
+        "{late_in_second_half} packets lost to lateness"
+    );
     assert_steady_clock(&d);
+}
+
+#[test]
+fn thirty_ms_packets_become_twenty_ms_frames() {
+    // sipp's stock g711a.pcap sends 30 ms packets whatever was negotiated.
+    let mut cfg = config();
+    cfg.audio_pts.push((8, CodecKind::Pcma));
+    let s: Schedule = (0..60u32)
+        .map(|i| {
+            let payload = encode(CodecKind::Pcma, &[level(i as usize); 240]);
+            (
+                ms(30 * u64::from(i)),
+                rtp(8, false, i as u16, 240 * i, 3, &payload),
+            )
+        })
+        .collect();
+    let mut d = Driver::new(cfg);
+    d.run(s, ms(2000));
+    assert_steady_clock(&d);
+    let frames = d.frames();
+    assert!(frames.iter().all(|f| f.1.len() == 160));
+    // 1.8 s of audio in 90 frames, each packet's level spread over 1.5 frames in order.
+    let with_audio = frames
+        .iter()
+        .filter(|f| f.1.iter().any(|&s| s != 0))
+        .count();
+    assert_eq!(with_audio, 90);
+    let mut dedup = audio_order(&d);
+    dedup.dedup();
+    assert_eq!(dedup, (0..60).map(|i| i % 30).collect::<Vec<_>>());
+    assert_eq!(
+        d.session.stats().concealed_frames,
+        3,
+        "only the stream's end"
+    );
+}
+
+#[test]
+fn g722_stream_plays_at_16_khz_on_the_8_khz_rtp_clock() {
+    let mut cfg = config();
+    cfg.audio_pts = vec![(9, CodecKind::G722)];
+    let pcm = to_pcm(&tones(&[(440.0, 8000.0)], 16_000, 0, 16_000));
+    let s: Schedule = pcm
+        .chunks(320)
+        .enumerate()
+        .map(|(i, c)| {
+            let payload = encode(CodecKind::G722, c);
+            (
+                ms(20 * i as u64),
+                rtp(9, false, i as u16, 160 * i as u32, 4, &payload),
+            )
+        })
+        .collect();
+    let mut d = Driver::new(cfg);
+    d.run(s, ms(1300));
+    assert_steady_clock(&d);
+    let rates: Vec<u32> = d
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            MediaEvent::Frame { rate, samples, .. } => {
+                assert_eq!(samples.len(), 320);
+                Some(*rate)
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(rates.len() >= 60 && rates.iter().all(|r| *r == 16_000));
+    assert_eq!(
+        d.session.stats().concealed_frames,
+        3,
+        "only the stream's end"
+    );
 }

@@ -1,5 +1,6 @@
 //! RTCP on the receive side: multiplexed sender reports are read, and receiver reports go out
 //! about every 5 s with loss, extended highest sequence, jitter and LSR/DLSR (RFC 3550 §6.4.2).
+#![allow(clippy::unwrap_used)] // Tests unwrap freely (STYLE.md).
 
 mod jitter_support;
 
@@ -27,7 +28,19 @@ fn receiver_reports_carry_loss_sequence_and_sr_echo() {
     let quiet = vec![0xffu8; 160];
     let mut s: Schedule = (0..1000u32)
         .filter(|i| i % 20 != 7) // 5 % loss
-        .map(|i| (ms(20 * u64::from(i)), rtp(0, false, 65_000u16.wrapping_add(i as u16), 160 * i, 42, &quiet)))
+        .map(|i| {
+            (
+                ms(20 * u64::from(i)),
+                rtp(
+                    0,
+                    false,
+                    65_000u16.wrapping_add(i as u16),
+                    160 * i,
+                    42,
+                    &quiet,
+                ),
+            )
+        })
         .collect();
     s.push((ms(1000), sender_report(42, 0xaaaa_bbbb_cccc_dddd)));
     s.push((ms(1001), vec![0x80, 200, 0, 1])); // truncated RTCP: counted, ignored
@@ -40,11 +53,19 @@ fn receiver_reports_carry_loss_sequence_and_sr_echo() {
         .map(|(t, bytes)| {
             let mut buf = &bytes[..];
             let pkts = rtc_rtcp::packet::unmarshal(&mut buf).unwrap();
-            let rr = pkts[0].as_any().downcast_ref::<ReceiverReport>().unwrap().clone();
+            let rr = pkts[0]
+                .as_any()
+                .downcast_ref::<ReceiverReport>()
+                .unwrap()
+                .clone();
             (*t, rr)
         })
         .collect();
-    assert!((3..=8).contains(&reports.len()), "{} reports in 20 s", reports.len());
+    assert!(
+        (3..=8).contains(&reports.len()),
+        "{} reports in 20 s",
+        reports.len()
+    );
     for w in reports.windows(2) {
         let gap = w[1].0 - w[0].0;
         assert!(gap >= ms(2500) && gap <= ms(7500), "interval {gap:?}");
@@ -57,14 +78,26 @@ fn receiver_reports_carry_loss_sequence_and_sr_echo() {
     let dlsr = block.delay as f64 / 65536.0;
     assert!((dlsr - (t.as_secs_f64() - 1.0)).abs() < 0.01, "DLSR {dlsr}");
     // About 5 % of the packets in the interval were lost (fraction in 1/256).
-    assert!((8..=18).contains(&block.fraction_lost), "fraction {}", block.fraction_lost);
+    assert!(
+        (8..=18).contains(&block.fraction_lost),
+        "fraction {}",
+        block.fraction_lost
+    );
     // Sequence started at 65000 and wrapped: the cycle count shows in the upper 16 bits.
     let last = &reports.last().unwrap().1.reports[0];
     assert_eq!(last.last_sequence_number >> 16, 2);
     // One loss every 400 ms up to the last report.
     let last_at = reports.last().unwrap().0.as_millis() as u32;
-    assert!(last.total_lost.abs_diff(last_at / 400) <= 1, "total lost {}", last.total_lost);
-    assert!(last.jitter < 8, "jitter {} ticks on a perfect network", last.jitter);
+    assert!(
+        last.total_lost.abs_diff(last_at / 400) <= 1,
+        "total lost {}",
+        last.total_lost
+    );
+    assert!(
+        last.jitter < 8,
+        "jitter {} ticks on a perfect network",
+        last.jitter
+    );
     let stats = d.session.stats();
     assert_eq!(stats.lost, 50);
     assert_eq!(stats.rtcp_received, 2);

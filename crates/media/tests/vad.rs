@@ -2,6 +2,7 @@
 //! syllable-rate envelope, at −10 to −45 dBFS, over a −96 dBFS dither floor or white noise at
 //! 20 and 10 dB SNR. Starts and ends must land within 60 ms, and a pause shorter than the
 //! hangover must not end the utterance.
+#![allow(clippy::unwrap_used)] // Tests unwrap freely (STYLE.md).
 
 mod jitter_support;
 
@@ -71,7 +72,9 @@ fn close(a: &[Endpoint], b: &[Endpoint], tol: Duration) -> bool {
     a.len() == b.len()
         && a.iter().zip(b).all(|(x, y)| match (x, y) {
             (Endpoint::SpeechStarted { at: p }, Endpoint::SpeechStarted { at: q })
-            | (Endpoint::SpeechEnded { at: p }, Endpoint::SpeechEnded { at: q }) => p.abs_diff(*q) <= tol,
+            | (Endpoint::SpeechEnded { at: p }, Endpoint::SpeechEnded { at: q }) => {
+                p.abs_diff(*q) <= tol
+            }
             _ => false,
         })
 }
@@ -89,7 +92,10 @@ fn endpoints_in_noise_at_20_and_10_db_snr() {
     for snr in [20.0, 10.0] {
         for level in [-10.0, -25.0, -45.0] {
             let got = endpoints(&utterances(level, Some(snr), 7));
-            assert!(close(&got, &expected(), ms(60)), "{level} dBFS at {snr} dB SNR: {got:?}");
+            assert!(
+                close(&got, &expected(), ms(60)),
+                "{level} dBFS at {snr} dB SNR: {got:?}"
+            );
         }
     }
 }
@@ -102,7 +108,10 @@ fn steady_noise_alone_is_never_speech() {
         let pcm: Vec<i16> = (0..8000 * 5).map(|_| (peak * g.next()) as i16).collect();
         assert!(endpoints(&pcm).is_empty(), "noise at {level} dBFS");
     }
-    assert!(endpoints(&vec![0i16; 8000 * 3]).is_empty(), "digital silence");
+    assert!(
+        endpoints(&vec![0i16; 8000 * 3]).is_empty(),
+        "digital silence"
+    );
 }
 
 #[test]
@@ -115,13 +124,20 @@ fn session_reports_speech_from_decoded_pcmu() {
         .events
         .iter()
         .filter_map(|e| match e {
-            MediaEvent::SpeechStarted { at } => Some(Endpoint::SpeechStarted { at: *at - first_frame }),
-            MediaEvent::SpeechEnded { at } => Some(Endpoint::SpeechEnded { at: *at - first_frame }),
+            MediaEvent::SpeechStarted { at } => Some(Endpoint::SpeechStarted {
+                at: *at - first_frame,
+            }),
+            MediaEvent::SpeechEnded { at } => Some(Endpoint::SpeechEnded {
+                at: *at - first_frame,
+            }),
             _ => None,
         })
         .collect();
     assert!(close(&got, &expected(), ms(60)), "{got:?}");
     let speech_frames = d.frames().iter().filter(|f| f.2).count();
-    assert!((140..=160).contains(&speech_frames), "{speech_frames} speech frames");
+    assert!(
+        (140..=160).contains(&speech_frames),
+        "{speech_frames} speech frames"
+    );
     assert_eq!(d.digit_string(), "", "no talk-off");
 }

@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use media::Digit;
 
+/// How long past the duration cap the timer waits for the audio that fills it (above the
+/// jitter buffer's largest playout delay).
+const CAP_GRACE: Duration = Duration::from_millis(250);
+
 use crate::action::{Action, PlayWhat, Shared};
 use crate::config::RecorderConfig;
 use crate::ids::{OperationId, PlaybackId};
@@ -292,9 +296,13 @@ impl RecordOp {
             } else if let Some(end) = cap.last_speech_end {
                 t.set(Timer::MaxSilence, end.saturating_add(p.max_silence_timeout));
             }
+            // The cap is normally reached by audio (`on_frame`), which lags the clock by the
+            // jitter buffer's delay; the timer only ends a recording whose audio stopped coming.
             t.set(
                 Timer::MaxRecordDuration,
-                cap.start.saturating_add(p.max_record_duration),
+                cap.start
+                    .saturating_add(p.max_record_duration)
+                    .saturating_add(CAP_GRACE),
             );
             let heard = shared.last_rtp.map_or(cap.start, |r| r.max(cap.start));
             t.set(

@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod config;
 pub mod recording_file;
+pub mod registration;
 pub mod call_task;
 pub mod convert;
 pub mod flow;
@@ -13,3 +14,4 @@ pub mod prompts;
 pub mod rtp_ports;
 pub mod sip_loop;
 pub mod sip_transport;
+pub mod soundcard;

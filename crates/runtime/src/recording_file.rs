@@ -186,7 +186,7 @@ fn repair_file(path: &Path) -> io::Result<Option<Repaired>> {
         file.seek(SeekFrom::Start(4))?;
         let mut b = [0u8; 4];
         file.read_exact(&mut b)?;
-        u64::from(u32::from_le_bytes(b)) == whole + 36
+        u64::from(u32::from_le_bytes(b)) == whole.saturating_add(36)
     };
     if u64::from(claimed) == whole && whole == data && riff_ok {
         return Ok(None);
@@ -195,13 +195,13 @@ fn repair_file(path: &Path) -> io::Result<Option<Repaired>> {
         .ok()
         .filter(|d| *d <= u32::MAX - 36)
         .ok_or_else(|| invalid("data too long for a WAV header"))?;
-    file.set_len(HEADER_LEN + whole)?;
+    file.set_len(HEADER_LEN + u64::from(data_len))?;
     file.seek(SeekFrom::Start(0))?;
     file.write_all(&encode_wav_header(rate, channels, bits, data_len))?;
     file.sync_all()?;
     Ok(Some(Repaired {
         path: path.to_path_buf(),
-        samples: whole / block,
+        samples: u64::from(data_len) / block,
         claimed_data_len: claimed,
     }))
 }

@@ -48,6 +48,8 @@ const MIN_TONE_FRACTION: f32 = 0.7;
 /// The second strongest frequency of a group must be this far under the strongest (−9 dB):
 /// voiced speech puts harmonics on neighbouring DTMF frequencies, a key press does not.
 const MAX_RUNNER_UP: f32 = 0.125;
+/// Floor of the window-attenuation correction (the deviation limit keeps it above this).
+const MIN_GAIN: f32 = 0.2;
 const MAX_DEVIATION: f32 = 0.025;
 const HITS_TO_START: u32 = 2;
 const MISSES_TO_END: u32 = 2;
@@ -56,9 +58,6 @@ struct Measured {
     index: usize,
     /// Tone mean square, corrected for the frequency offset.
     power: f32,
-    /// Mean square as measured at the nominal frequency.
-    raw: f32,
-    runner_up: f32,
     fraction: f32,
 }
 
@@ -71,8 +70,15 @@ struct Complex {
 /// A detected in-band digit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ToneUpdate {
-    Started { digit: Digit, at: Duration },
-    Ended { digit: Digit, at: Duration, duration: Duration },
+    Started {
+        digit: Digit,
+        at: Duration,
+    },
+    Ended {
+        digit: Digit,
+        at: Duration,
+        duration: Duration,
+    },
 }
 
 pub struct ToneDetector {
@@ -112,9 +118,15 @@ impl ToneDetector {
             let w = 2.0 * PI * f / rate as f32;
             coeff[i] = 2.0 * w.cos();
             let a = w * block_len as f32;
-            step[i] = Complex { re: a.cos(), im: -a.sin() };
+            step[i] = Complex {
+                re: a.cos(),
+                im: -a.sin(),
+            };
             let b = w * (block_len as f32 - 1.0);
-            phasor[i] = Complex { re: b.cos(), im: -b.sin() };
+            phasor[i] = Complex {
+                re: b.cos(),
+                im: -b.sin(),
+            };
         }
         ToneDetector {
             rate,
@@ -166,7 +178,8 @@ impl ToneDetector {
             self.filled += take;
             offset += take;
             if self.filled == self.block_len {
-                let end = at + Duration::from_micros(offset as u64 * 1_000_000 / u64::from(self.rate));
+                let end =
+                    at + Duration::from_micros(offset as u64 * 1_000_000 / u64::from(self.rate));
                 self.finish_block(end, out);
             }
         }
@@ -175,7 +188,7 @@ impl ToneDetector {
     fn finish_block(&mut self, end: Duration, out: &mut Vec<ToneUpdate>) {
         self.head = (self.head + 1) & (HISTORY - 1);
         let mut sums = [Complex::default(); 8];
-        for i in 0..8 {
+        for (i, sum) in sums.iter_mut().enumerate() {
             // y = s[N−1] − e^{−iω} s[N−2] = Σ x[k] e^{iω(N−1−k)}; rotate to global phase.
             let half = self.coeff[i] * 0.5;
             let sin_w = (1.0 - half * half).max(0.0).sqrt();
@@ -183,10 +196,13 @@ impl ToneDetector {
                 re: self.s1[i] - half * self.s2[i],
                 im: sin_w * self.s2[i],
             };
-            sums[i] = mul(y, self.phasor[i]);
+            *sum = mul(y, self.phasor[i]);
             let p = mul(self.phasor[i], self.step[i]);
             let norm = (p.re * p.re + p.im * p.im).sqrt().max(1e-6);
-            self.phasor[i] = Complex { re: p.re / norm, im: p.im / norm };
+            self.phasor[i] = Complex {
+                re: p.re / norm,
+                im: p.im / norm,
+            };
         }
         if let Some(slot) = self.sums.get_mut(self.head) {
             *slot = sums;
@@ -200,20 +216,25 @@ impl ToneDetector {
         self.filled = 0;
         self.blocks_seen = self.blocks_seen.saturating_add(1);
 
-        let hit = None;
+        let hit = if self.blocks_seen >= HISTORY {
+            self.classify()
+        } else {
+            None
+        };
         self.track(hit, end, out);
     }
 
-    /// Sum of `len` blocks ending `back` blocks ago, for frequency `f`, and their energy.
-    fn window(&self, f: usize, len: usize, back: usize) -> (Complex, f32) {
-        let mut acc = Complex::default();
+    /// Sums over `len` blocks ending `back` blocks ago, for the four frequencies of a group
+    /// starting at `first`, and the blocks' energy.
+    fn window(&self, first: usize, len: usize, back: usize) -> ([Complex; 4], f32) {
+        let mut acc = [Complex::default(); 4];
         let mut e = 0.0;
         for k in back..back + len {
             let idx = (self.head + HISTORY - k) & (HISTORY - 1);
             if let (Some(s), Some(en)) = (self.sums.get(idx), self.energies.get(idx)) {
-                if let Some(c) = s.get(f) {
-                    acc.re += c.re;
-                    acc.im += c.im;
+                for (a, c) in acc.iter_mut().zip(s.iter().skip(first)) {
+                    a.re += c.re;
+                    a.im += c.im;
                 }
                 e += en;
             }
@@ -231,19 +252,16 @@ impl ToneDetector {
         if !(MAX_NORMAL_TWIST..=MAX_REVERSE_TWIST).contains(&twist) {
             return None;
         }
-        if row.fraction + col.fraction < MIN_TONE_FRACTION
-            || row.runner_up > MAX_RUNNER_UP * row.raw
-            || col.runner_up > MAX_RUNNER_UP * col.raw
-        {
+        if row.fraction + col.fraction < MIN_TONE_FRACTION {
             return None;
         }
         // Both tones must be steady over the whole low-group window.
-        let mut energies = [0.0f32; ROW_BLOCKS];
-        for (k, e) in energies.iter_mut().enumerate() {
-            *e = self.window(0, 1, k).1;
-        }
-        let mean = energies.iter().sum::<f32>() / ROW_BLOCKS as f32;
-        if energies.iter().any(|e| *e < 0.25 * mean) {
+        let energies = (0..ROW_BLOCKS).map(|k| {
+            let idx = (self.head + HISTORY - k) & (HISTORY - 1);
+            self.energies.get(idx).copied().unwrap_or(0.0)
+        });
+        let mean = energies.clone().sum::<f32>() / ROW_BLOCKS as f32;
+        if energies.into_iter().any(|e| e < 0.25 * mean) {
             return None;
         }
         KEYPAD.get(row.index)?.get(col.index).copied()
@@ -253,28 +271,35 @@ impl ToneDetector {
     /// attenuation at the measured offset.
     fn measure(&self, first: usize, len: usize) -> Option<Measured> {
         let n = (len * self.block_len) as f32;
-        let mut raw = [0.0f32; 4];
-        let mut energy = 0.0;
-        for (i, r) in raw.iter_mut().enumerate() {
-            let (x, e) = self.window(first + i, len, 0);
-            *r = 2.0 * (x.re * x.re + x.im * x.im) / (n * n);
-            energy = e;
-        }
+        let (x, energy) = self.window(first, len, 0);
+        let raw = x.map(|x| 2.0 * (x.re * x.re + x.im * x.im) / (n * n));
         let (index, best) = raw
             .iter()
             .copied()
             .enumerate()
             .fold((0, 0.0f32), |a, (i, p)| if p > a.1 { (i, p) } else { a });
+        if best < MIN_TONE_POWER * MIN_GAIN * MIN_GAIN {
+            return None;
+        }
         let runner_up = raw
             .iter()
             .enumerate()
             .filter(|(i, _)| *i != index)
             .fold(0.0f32, |a, (_, p)| a.max(*p));
+        if runner_up > MAX_RUNNER_UP * best {
+            return None;
+        }
         let nominal = *ROWS.iter().chain(COLS.iter()).nth(first + index)?;
         // Frequency from the phase advance between the window now and one block earlier.
-        let (a, _) = self.window(first + index, len, 0);
-        let (b, _) = self.window(first + index, len, 1);
-        let c = mul(a, Complex { re: b.re, im: -b.im });
+        let a = *x.get(index)?;
+        let b = *self.window(first, len, 1).0.get(index)?;
+        let c = mul(
+            a,
+            Complex {
+                re: b.re,
+                im: -b.im,
+            },
+        );
         let df = c.im.atan2(c.re) / (2.0 * PI * BLOCK.as_secs_f32());
         if (df / nominal).abs() > MAX_DEVIATION {
             return None;
@@ -284,11 +309,21 @@ impl ToneDetector {
         let gain = if delta.abs() < 1e-6 {
             1.0
         } else {
-            ((n * delta / 2.0).sin() / (n * (delta / 2.0).sin())).abs().max(0.2)
+            ((n * delta / 2.0).sin() / (n * (delta / 2.0).sin()))
+                .abs()
+                .max(MIN_GAIN)
         };
         let power = best / (gain * gain);
-        let fraction = if energy > 0.0 { power / (energy / n) } else { 0.0 };
-        Some(Measured { index, power, raw: best, runner_up, fraction })
+        let fraction = if energy > 0.0 {
+            power / (energy / n)
+        } else {
+            0.0
+        };
+        Some(Measured {
+            index,
+            power,
+            fraction,
+        })
     }
 
     fn track(&mut self, hit: Option<Digit>, end: Duration, out: &mut Vec<ToneUpdate>) {
@@ -325,7 +360,10 @@ impl ToneDetector {
                     let started = self.first_hit_end.saturating_sub(row_window);
                     self.active = Some((d, started));
                     self.misses = 0;
-                    out.push(ToneUpdate::Started { digit: d, at: started });
+                    out.push(ToneUpdate::Started {
+                        digit: d,
+                        at: started,
+                    });
                 }
             }
             (None, None) => {

@@ -66,8 +66,9 @@ struct Current {
 const END_TIMEOUT: Duration = Duration::from_millis(300);
 const FINISHED_MEMORY: usize = 8;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct EventReceiver {
+    clock_rate: u32,
     current: Option<Current>,
     /// Recently finished events (SSRC, timestamp), so late end repeats stay absorbed.
     finished: [Option<(Ssrc, u32)>; FINISHED_MEMORY],
@@ -75,8 +76,17 @@ pub struct EventReceiver {
 }
 
 impl EventReceiver {
-    /// `at` is the event's start on the caller's media timeline; `clock_rate` converts the
-    /// event duration.
+    /// `clock_rate` is the telephone-event clock that durations count in.
+    pub fn new(clock_rate: u32) -> EventReceiver {
+        EventReceiver {
+            clock_rate: clock_rate.max(1),
+            current: None,
+            finished: [None; FINISHED_MEMORY],
+            finished_next: 0,
+        }
+    }
+
+    /// `at` is the event's start on the caller's media timeline.
     pub fn handle(
         &mut self,
         now: Duration,
@@ -84,9 +94,9 @@ impl EventReceiver {
         ssrc: Ssrc,
         ts: u32,
         ev: EventPayload,
-        clock_rate: u32,
         out: &mut Vec<EventUpdate>,
     ) {
+        let clock_rate = self.clock_rate;
         let Some(digit) = Digit::from_event_code(ev.event) else {
             return;
         };
@@ -133,7 +143,8 @@ impl EventReceiver {
     }
 
     /// Closes an event whose end packets never came.
-    pub fn handle_timeout(&mut self, now: Duration, clock_rate: u32, out: &mut Vec<EventUpdate>) {
+    pub fn handle_timeout(&mut self, now: Duration, out: &mut Vec<EventUpdate>) {
+        let clock_rate = self.clock_rate;
         if let Some(cur) = self.current {
             if now.saturating_sub(cur.last_packet) >= END_TIMEOUT {
                 self.finish(cur, clock_rate, out);
@@ -168,6 +179,7 @@ fn ticks(duration: u16, clock_rate: u32) -> Duration {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -189,47 +201,66 @@ mod tests {
 
     #[test]
     fn one_digit_per_event_with_repeated_ends() {
-        let mut r = EventReceiver::default();
+        let mut r = EventReceiver::new(8000);
         let mut out = Vec::new();
         let s = Ssrc(1);
         let ms = Duration::from_millis;
         for (i, d) in [160u16, 320, 480, 640].iter().enumerate() {
-            r.handle(ms(50 * i as u64), ms(0), s, 8000, ev(5, false, *d), 8000, &mut out);
+            r.handle(
+                ms(50 * i as u64),
+                ms(0),
+                s,
+                8000,
+                ev(5, false, *d),
+                &mut out,
+            );
         }
         for i in 0..3 {
-            r.handle(ms(200 + i), ms(0), s, 8000, ev(5, true, 800), 8000, &mut out);
+            r.handle(ms(200 + i), ms(0), s, 8000, ev(5, true, 800), &mut out);
         }
         assert_eq!(
             out,
             vec![
-                EventUpdate::Started { digit: Digit::D5, at: ms(0), duration: None },
-                EventUpdate::Ended { digit: Digit::D5, at: ms(0), duration: ms(100) },
+                EventUpdate::Started {
+                    digit: Digit::D5,
+                    at: ms(0),
+                    duration: None
+                },
+                EventUpdate::Ended {
+                    digit: Digit::D5,
+                    at: ms(0),
+                    duration: ms(100)
+                },
             ]
         );
     }
 
     #[test]
     fn end_packet_alone_reports_the_digit() {
-        let mut r = EventReceiver::default();
+        let mut r = EventReceiver::new(8000);
         let mut out = Vec::new();
         let ms = Duration::from_millis;
-        r.handle(ms(0), ms(0), Ssrc(1), 1, ev(11, true, 1280), 8000, &mut out);
-        r.handle(ms(1), ms(0), Ssrc(1), 1, ev(11, true, 1280), 8000, &mut out);
+        r.handle(ms(0), ms(0), Ssrc(1), 1, ev(11, true, 1280), &mut out);
+        r.handle(ms(1), ms(0), Ssrc(1), 1, ev(11, true, 1280), &mut out);
         assert_eq!(
             out,
-            vec![EventUpdate::Started { digit: Digit::Pound, at: ms(0), duration: Some(ms(160)) }]
+            vec![EventUpdate::Started {
+                digit: Digit::Pound,
+                at: ms(0),
+                duration: Some(ms(160))
+            }]
         );
     }
 
     #[test]
     fn lost_end_is_closed_by_timeout() {
-        let mut r = EventReceiver::default();
+        let mut r = EventReceiver::new(8000);
         let mut out = Vec::new();
         let ms = Duration::from_millis;
-        r.handle(ms(0), ms(0), Ssrc(1), 1, ev(1, false, 400), 8000, &mut out);
-        r.handle_timeout(ms(100), 8000, &mut out);
+        r.handle(ms(0), ms(0), Ssrc(1), 1, ev(1, false, 400), &mut out);
+        r.handle_timeout(ms(100), &mut out);
         assert_eq!(out.len(), 1);
-        r.handle_timeout(ms(300), 8000, &mut out);
+        r.handle_timeout(ms(300), &mut out);
         assert_eq!(out.len(), 2);
         assert!(r.poll_timeout().is_none());
     }

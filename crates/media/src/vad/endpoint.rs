@@ -75,7 +75,10 @@ mod tests {
         let ev = run("..xxxxxx.....xxxx...............");
         assert_eq!(
             ev,
-            vec![Endpoint::SpeechStarted { at: ms(40) }, Endpoint::SpeechEnded { at: ms(340) }]
+            vec![
+                Endpoint::SpeechStarted { at: ms(40) },
+                Endpoint::SpeechEnded { at: ms(340) }
+            ]
         );
     }
 }

@@ -72,14 +72,22 @@ impl Vad {
             self.in_sub = 0;
         }
         let floor = self.noise_floor();
-        let margin = if self.speech { STAY_MARGIN_DB } else { ENTER_MARGIN_DB };
+        let margin = if self.speech {
+            STAY_MARGIN_DB
+        } else {
+            ENTER_MARGIN_DB
+        };
         self.speech = db > DIGITAL_SILENCE_DB && db > floor + margin;
         self.speech
     }
 
     /// Current noise floor estimate in dBFS.
     pub fn noise_floor(&self) -> f32 {
-        let stored = self.minima.iter().take(self.filled.max(1)).fold(f32::MAX, |a, &b| a.min(b));
+        let stored = self
+            .minima
+            .iter()
+            .take(self.filled.max(1))
+            .fold(f32::MAX, |a, &b| a.min(b));
         stored.min(self.current_min).max(-120.0)
     }
 }

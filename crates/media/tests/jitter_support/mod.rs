@@ -1,6 +1,7 @@
 //! Shared test kit for the receive-path scenario tests: a fake peer that builds RTP, signal
 //! generators, and a virtual-time driver around `MediaSession`.
-#![allow(dead_code)]
+#![allow(clippy::unwrap_used)] // Tests unwrap freely (STYLE.md).
+#![allow(dead_code)] // Each scenario file uses part of the kit.
 
 use std::time::Duration;
 
@@ -147,10 +148,13 @@ impl Driver {
             while let Some(t) = self.session.poll_transmit() {
                 self.sent.push((self.now, t));
             }
-            let wake = [schedule.get(next).map(|(t, _)| *t), self.session.poll_timeout()]
-                .into_iter()
-                .flatten()
-                .min();
+            let wake = [
+                schedule.get(next).map(|(t, _)| *t),
+                self.session.poll_timeout(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             match wake {
                 Some(w) if w <= end => self.now = w.max(self.now),
                 _ => break,
@@ -163,9 +167,12 @@ impl Driver {
         self.events
             .iter()
             .filter_map(|e| match e {
-                MediaEvent::Frame { at, samples, speech, .. } => {
-                    Some((*at, samples.as_slice(), *speech))
-                }
+                MediaEvent::Frame {
+                    at,
+                    samples,
+                    speech,
+                    ..
+                } => Some((*at, samples.as_slice(), *speech)),
                 _ => None,
             })
             .collect()
@@ -176,10 +183,18 @@ impl Driver {
         let mut out: Vec<(char, Duration, Option<Duration>)> = Vec::new();
         for e in &self.events {
             match e {
-                MediaEvent::Digit { digit, started_at, ended_at, .. } => {
-                    out.push((digit.as_char(), *started_at, *ended_at))
-                }
-                MediaEvent::DigitEnded { digit, started_at, ended_at, .. } => {
+                MediaEvent::Digit {
+                    digit,
+                    started_at,
+                    ended_at,
+                    ..
+                } => out.push((digit.as_char(), *started_at, *ended_at)),
+                MediaEvent::DigitEnded {
+                    digit,
+                    started_at,
+                    ended_at,
+                    ..
+                } => {
                     if let Some(d) = out
                         .iter_mut()
                         .rev()

@@ -102,7 +102,11 @@ impl Endpoint {
         transport: Transport,
         bytes: &[u8],
     ) {
-        match crate::message::parse_datagram(bytes) {
+        // The parser leaves the grammar of Via, From, To, Contact and Route to `validate`: a
+        // request that fails it is answered 400 below (RFC 3261 §8.2.2, §21.4.1); a response
+        // is never answered, so one that fails is dropped.
+        let parsed = crate::message::parse_datagram(bytes).and_then(|m| m.validate().map(|()| m));
+        match parsed {
             Ok(SipMessage::Request(mut request)) => {
                 addressing::stamp_via(&mut request, from);
                 let via = request.top_via().ok();

@@ -38,14 +38,17 @@ impl Endpoint {
         self.pump_registration(now);
     }
 
-    /// Removes the binding with `Expires: 0` (RFC 3261 §10.2.2). An
-    /// `EndpointEvent::Registration(Unregistered)` (or `Failed`) follows; at shutdown the runtime
-    /// keeps its loop running until then, or until a short grace period ends.
-    pub fn unregister(&mut self, now: Duration) {
-        if let Some(r) = self.registrar.as_mut() {
-            r.client.unregister(now);
-        }
+    /// Removes the binding with `Expires: 0` (RFC 3261 §10.2.2); `false` when nothing was
+    /// registered. After `true`, an `EndpointEvent::Registration(Unregistered)` (or `Failed`)
+    /// follows: at shutdown the runtime keeps its loop running until then, or until a short
+    /// grace period ends.
+    pub fn unregister(&mut self, now: Duration) -> bool {
+        let Some(r) = self.registrar.as_mut() else {
+            return false;
+        };
+        r.client.unregister(now);
         self.pump_registration(now);
+        true
     }
 
     /// `true` when `id` carries one of our REGISTERs.

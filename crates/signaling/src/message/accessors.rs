@@ -11,9 +11,7 @@ impl Headers {
     /// The first value of a header whose name matches `name` case-insensitively; for extension
     /// headers kept as `HeaderName::Other`.
     pub fn first_named(&self, name: &str) -> Option<&str> {
-        self.iter()
-            .find(|h| h.name.is(name))
-            .map(|h| h.value.as_str())
+        self.iter().find(|h| h.name.is(name)).map(|h| h.value)
     }
 
     /// Every Via, topmost first, comma-joined values split (RFC 3261 §7.3.1).
@@ -223,12 +221,34 @@ impl SipMessage {
     /// error (RFC 3261 §8.2).
     pub fn validate(&self) -> Result<(), Error> {
         let h = self.headers();
-        h.vias()?;
-        h.from()?;
-        h.to()?;
-        h.contacts()?;
-        h.routes()?;
-        h.record_routes()?;
+        for v in h.all(&HeaderName::Via) {
+            for part in split_commas(v) {
+                Via::check(part)?;
+            }
+        }
+        for (name, label) in [(HeaderName::From, "From"), (HeaderName::To, "To")] {
+            let v = h.first(&name).ok_or(Error::MissingHeader { name: label })?;
+            NameAddr::check(v, label)?;
+        }
+        // As `contacts`: a `*` value ends the list.
+        for v in h.all(&HeaderName::Contact) {
+            if v == "*" {
+                break;
+            }
+            for part in split_commas(v) {
+                NameAddr::check(part, "Contact")?;
+            }
+        }
+        for (name, label) in [
+            (HeaderName::Route, "Route"),
+            (HeaderName::RecordRoute, "Record-Route"),
+        ] {
+            for v in h.all(&name) {
+                for part in split_commas(v) {
+                    NameAddr::check(part, label)?;
+                }
+            }
+        }
         h.max_forwards()?;
         h.expires()?;
         Ok(())
@@ -243,6 +263,7 @@ impl SipMessage {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::message::{Host, Method};
@@ -283,6 +304,39 @@ mod tests {
         let h = headers(&[(HeaderName::Contact, "*")]);
         assert_eq!(h.contacts().unwrap(), Contacts::Wildcard);
         assert_eq!(Headers::new().contacts().unwrap(), Contacts::List(vec![]));
+    }
+
+    #[test]
+    fn validate_checks_what_the_accessors_parse() {
+        for v in [
+            "SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bKa;rport",
+            "SIP/2.0/UDP [2001:db8::1]:5062;received=192.0.2.9;rport=4000",
+            "SIP  / 2.0  / TCP  spindle.example.com  ;  branch = z9hG4bK9",
+            "SIP/2.0/UDP [::1",
+            "SIP/2.0/UDP h;rport=x",
+            "SIP/2.0/UDP h;rport;rport=x",
+            "SIP/2.0/UDP 192.0.2.15;;",
+            "SIP/2.0/UDP h junk",
+        ] {
+            assert_eq!(Via::check(v).is_ok(), Via::parse(v).is_ok(), "{v}");
+        }
+        for v in [
+            r#""J \"R\"" <sip:j@example.com;transport=tcp?Subject=x>;tag=1"#,
+            "caller<sip:caller@example.com>;tag=323",
+            "sip:user@example.com;tag=1",
+            "tel:+1-201-555-0123;phone-context=example.com",
+            "<sip:a@[2001:db8::1]:99999>",
+            "<sip:a@b;=x>",
+            "<sip:a@b?=x>",
+            "Bell, Alexander <sip:a.g.bell@example.com>",
+            "<sip:a@b> junk",
+        ] {
+            assert_eq!(
+                NameAddr::check(v, "To").is_ok(),
+                NameAddr::parse(v, "To").is_ok(),
+                "{v}"
+            );
+        }
     }
 
     #[test]

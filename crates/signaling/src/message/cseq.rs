@@ -50,6 +50,7 @@ impl fmt::Display for CSeq {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::text::is_token_byte;
 use super::types::HeaderName;
 
 impl HeaderName {
@@ -11,67 +12,53 @@ impl HeaderName {
     /// RFC 4474 (y n). Extension headers without a variant get their full name in `Other`;
     /// any other name is kept verbatim.
     pub fn parse(name: &str) -> HeaderName {
-        if name.len() == 1 {
-            return match name.as_bytes()[0].to_ascii_lowercase() {
-                b'i' => HeaderName::CallId,
-                b'm' => HeaderName::Contact,
-                b'e' => HeaderName::ContentEncoding,
-                b'l' => HeaderName::ContentLength,
-                b'c' => HeaderName::ContentType,
-                b'f' => HeaderName::From,
-                b's' => HeaderName::Subject,
-                b'k' => HeaderName::Supported,
-                b't' => HeaderName::To,
-                b'v' => HeaderName::Via,
-                b'o' => HeaderName::Event,
-                b'x' => HeaderName::SessionExpires,
-                b'r' => HeaderName::Other("Refer-To".into()),
-                b'u' => HeaderName::Other("Allow-Events".into()),
-                b'a' => HeaderName::Other("Accept-Contact".into()),
-                b'j' => HeaderName::Other("Reject-Contact".into()),
-                b'd' => HeaderName::Other("Request-Disposition".into()),
-                b'b' => HeaderName::Other("Referred-By".into()),
-                b'y' => HeaderName::Other("Identity".into()),
-                b'n' => HeaderName::Other("Identity-Info".into()),
-                _ => HeaderName::Other(name.to_owned()),
-            };
+        if !name.bytes().all(is_token_byte) {
+            return HeaderName::Other(name.to_owned());
         }
-        // Dispatch on length first: this runs once per header line on the hot path.
-        let candidates: &[HeaderName] = match name.len() {
-            2 => &[HeaderName::To],
-            3 => &[HeaderName::Via],
-            4 => &[HeaderName::From, HeaderName::CSeq],
-            5 => &[HeaderName::Route, HeaderName::Allow, HeaderName::Event],
-            6 => &[HeaderName::Accept, HeaderName::Server],
-            7 => &[
-                HeaderName::CallId,
-                HeaderName::Contact,
-                HeaderName::Require,
-                HeaderName::Expires,
-                HeaderName::Subject,
-            ],
-            9 => &[HeaderName::Supported],
-            10 => &[HeaderName::UserAgent],
-            11 => &[HeaderName::RetryAfter],
-            12 => &[
-                HeaderName::ContentType,
-                HeaderName::MaxForwards,
-                HeaderName::RecordRoute,
-            ],
-            13 => &[HeaderName::Authorization],
-            14 => &[HeaderName::ContentLength],
-            15 => &[HeaderName::SessionExpires],
-            16 => &[HeaderName::ContentEncoding, HeaderName::WwwAuthenticate],
-            18 => &[HeaderName::ProxyAuthenticate],
-            19 => &[HeaderName::ProxyAuthorization],
-            _ => &[],
+        Self::from_bytes(name.as_bytes())
+    }
+
+    /// As `parse`, on a name of token bytes (RFC 3261 §25.1); runs once per header line on
+    /// the hot path, so it picks one candidate by length and leading letters before comparing.
+    pub(crate) fn from_bytes(name: &[u8]) -> HeaderName {
+        use HeaderName as H;
+        let at = |i: usize| name.get(i).map_or(0, u8::to_ascii_lowercase);
+        let candidate = match (name.len(), at(0)) {
+            (1, c) => return compact(c, name),
+            (2, b't') => H::To,
+            (3, b'v') => H::Via,
+            (4, b'f') => H::From,
+            (4, b'c') => H::CSeq,
+            (5, b'r') => H::Route,
+            (5, b'a') => H::Allow,
+            (5, b'e') => H::Event,
+            (6, b'a') => H::Accept,
+            (6, b's') => H::Server,
+            (7, b'c') if at(2) == b'l' => H::CallId,
+            (7, b'c') => H::Contact,
+            (7, b'r') => H::Require,
+            (7, b'e') => H::Expires,
+            (7, b's') => H::Subject,
+            (9, b's') => H::Supported,
+            (10, b'u') => H::UserAgent,
+            (11, b'r') => H::RetryAfter,
+            (12, b'c') => H::ContentType,
+            (12, b'm') => H::MaxForwards,
+            (12, b'r') => H::RecordRoute,
+            (13, b'a') => H::Authorization,
+            (14, b'c') => H::ContentLength,
+            (15, b's') => H::SessionExpires,
+            (16, b'c') => H::ContentEncoding,
+            (16, b'w') => H::WwwAuthenticate,
+            (18, b'p') => H::ProxyAuthenticate,
+            (19, b'p') => H::ProxyAuthorization,
+            _ => return verbatim(name),
         };
-        for known in candidates {
-            if known.as_str().eq_ignore_ascii_case(name) {
-                return known.clone();
-            }
+        if eq_folded(name, candidate.as_str().as_bytes()) {
+            candidate
+        } else {
+            verbatim(name)
         }
-        HeaderName::Other(name.to_owned())
     }
 
     /// The full canonical spelling, used when serializing.
@@ -111,6 +98,53 @@ impl HeaderName {
     /// True if this is `name`, comparing case-insensitively (RFC 3261 §7.3.5).
     pub fn is(&self, name: &str) -> bool {
         self.as_str().eq_ignore_ascii_case(name)
+    }
+}
+
+/// Case-insensitive equality eight bytes at a time. Setting bit 5 folds exactly the letters
+/// among token bytes: `-`, `.`, digits and the other symbols keep it or, like `_` (to DEL),
+/// land on no letter or `-`, the only bytes of canonical names.
+fn eq_folded(name: &[u8], canonical: &[u8]) -> bool {
+    const FOLD: u64 = 0x2020_2020_2020_2020;
+    if name.len() != canonical.len() {
+        return false;
+    }
+    let (a, b) = (name.chunks_exact(8), canonical.chunks_exact(8));
+    let tails = a.remainder().iter().zip(b.remainder());
+    a.zip(b).all(|(x, y)| {
+        let word = |c: &[u8]| u64::from_le_bytes(c.try_into().unwrap_or_default());
+        word(x) | FOLD == word(y) | FOLD
+    }) && tails.into_iter().all(|(x, y)| x | 0x20 == y | 0x20)
+}
+
+fn verbatim(name: &[u8]) -> HeaderName {
+    HeaderName::Other(String::from_utf8_lossy(name).into_owned())
+}
+
+/// RFC 3261 §7.3.3 and the extensions listed on `HeaderName::parse`; `c` is lowercased.
+fn compact(c: u8, name: &[u8]) -> HeaderName {
+    match c {
+        b'i' => HeaderName::CallId,
+        b'm' => HeaderName::Contact,
+        b'e' => HeaderName::ContentEncoding,
+        b'l' => HeaderName::ContentLength,
+        b'c' => HeaderName::ContentType,
+        b'f' => HeaderName::From,
+        b's' => HeaderName::Subject,
+        b'k' => HeaderName::Supported,
+        b't' => HeaderName::To,
+        b'v' => HeaderName::Via,
+        b'o' => HeaderName::Event,
+        b'x' => HeaderName::SessionExpires,
+        b'r' => HeaderName::Other("Refer-To".into()),
+        b'u' => HeaderName::Other("Allow-Events".into()),
+        b'a' => HeaderName::Other("Accept-Contact".into()),
+        b'j' => HeaderName::Other("Reject-Contact".into()),
+        b'd' => HeaderName::Other("Request-Disposition".into()),
+        b'b' => HeaderName::Other("Referred-By".into()),
+        b'y' => HeaderName::Other("Identity".into()),
+        b'n' => HeaderName::Other("Identity-Info".into()),
+        _ => verbatim(name),
     }
 }
 
@@ -172,5 +206,12 @@ mod tests {
             HeaderName::Other("X-Custom".into())
         );
         assert!(HeaderName::parse("refer-TO").is("Refer-To"));
+        // Bit 5 folding must not confuse CR with `-` or `_` with a letter.
+        assert_eq!(
+            HeaderName::parse("Call\rID"),
+            HeaderName::Other("Call\rID".into())
+        );
+        assert_eq!(HeaderName::parse("T_"), HeaderName::Other("T_".into()));
+        assert_eq!(HeaderName::parse("Via_"), HeaderName::Other("Via_".into()));
     }
 }

@@ -3,9 +3,9 @@
 
 use std::fmt;
 
-use super::params::parse_params;
+use super::params::scan_params;
 use super::text::{is_token_byte, is_ws, trim_ws, unquote, write_quoted, Cursor};
-use super::uri::{find_param, Param, Uri};
+use super::uri::{find_param, Param, Uri, UriRef};
 use crate::error::{Error, ParseErrorKind};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +38,13 @@ impl NameAddr {
         parse_name_addr(s).map_err(|kind| Error::header(header, kind))
     }
 
+    /// Checks one element without copying it, as `parse` would (for `validate`).
+    pub(crate) fn check(s: &str, header: &'static str) -> Result<(), Error> {
+        scan_name_addr(s, |_, _| Ok(()))
+            .map(|_| ())
+            .map_err(|kind| Error::header(header, kind))
+    }
+
     pub fn tag(&self) -> Option<&str> {
         self.param("tag").flatten()
     }
@@ -61,6 +68,34 @@ impl NameAddr {
 }
 
 fn parse_name_addr(s: &str) -> Result<NameAddr, ParseErrorKind> {
+    let mut params = Vec::new();
+    let (display, uri) = scan_name_addr(s, |name, value| {
+        params.push(Param::new(name, value.map(str::to_owned)));
+        Ok(())
+    })?;
+    Ok(NameAddr {
+        display_name: display.map(|d| match d {
+            Display::Quoted(q) => unquote(q),
+            Display::Tokens(t) => t.to_owned(),
+        }),
+        uri: uri.into_uri(),
+        params,
+    })
+}
+
+/// A display name as written.
+enum Display<'a> {
+    /// With its quotes and quoted-pairs.
+    Quoted(&'a str),
+    Tokens(&'a str),
+}
+
+/// The display name and URI of one `name-addr / addr-spec`; each header parameter goes to
+/// `each`.
+fn scan_name_addr<'a>(
+    s: &'a str,
+    each: impl FnMut(&'a str, Option<&'a str>) -> Result<(), ParseErrorKind>,
+) -> Result<(Option<Display<'a>>, UriRef<'a>), ParseErrorKind> {
     let s = trim_ws(s);
     let mut c = Cursor::new(s);
     let display_name = if c.peek() == Some(b'"') {
@@ -69,8 +104,8 @@ fn parse_name_addr(s: &str) -> Result<NameAddr, ParseErrorKind> {
         if c.peek() != Some(b'<') {
             return Err(ParseErrorKind::AngleBracket);
         }
-        Some(unquote(q))
-    } else if let Some(lt) = s.find('<') {
+        Some(Display::Quoted(q))
+    } else if let Some(lt) = s.bytes().position(|b| b == b'<') {
         // RFC 3261 §25.1: display-name = *(token LWS) / quoted-string
         let raw = trim_ws(s.get(..lt).unwrap_or(""));
         if !raw.bytes().all(|b| is_token_byte(b) || is_ws(b)) {
@@ -81,7 +116,7 @@ fn parse_name_addr(s: &str) -> Result<NameAddr, ParseErrorKind> {
             });
         }
         c.pos = lt;
-        (!raw.is_empty()).then(|| raw.to_owned())
+        (!raw.is_empty()).then_some(Display::Tokens(raw))
     } else {
         None
     };
@@ -91,7 +126,7 @@ fn parse_name_addr(s: &str) -> Result<NameAddr, ParseErrorKind> {
         if !c.eat(b'>') {
             return Err(ParseErrorKind::AngleBracket);
         }
-        Uri::parse(inner).map_err(uri_kind)?
+        UriRef::parse(inner).map_err(uri_kind)?
     } else {
         // addr-spec: parameters after the URI belong to the header, and a URI with `?`, `,`
         // or `;` of its own must be in angle brackets (RFC 3261 §20.10).
@@ -100,14 +135,10 @@ fn parse_name_addr(s: &str) -> Result<NameAddr, ParseErrorKind> {
         if spec.contains(['?', ',', '>']) {
             return Err(ParseErrorKind::Syntax);
         }
-        Uri::parse(spec).map_err(uri_kind)?
+        UriRef::parse(spec).map_err(uri_kind)?
     };
-    let params = parse_params(&mut c)?;
-    Ok(NameAddr {
-        display_name,
-        uri,
-        params,
-    })
+    scan_params(&mut c, each)?;
+    Ok((display_name, uri))
 }
 
 fn uri_kind(e: Error) -> ParseErrorKind {
@@ -149,6 +180,7 @@ impl fmt::Display for Contacts {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::message::Host;

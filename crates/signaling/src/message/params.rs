@@ -1,7 +1,7 @@
 //! Header parameters after a value: `*( SEMI generic-param )` (RFC 3261 §25.1).
 
 use super::text::{is_token_byte, Cursor};
-use super::uri::Param;
+
 use crate::error::ParseErrorKind;
 
 /// Bytes of a parameter value written without quotes: `token / host` (IPv6 references included).
@@ -9,14 +9,17 @@ fn is_gen_value_byte(b: u8) -> bool {
     is_token_byte(b) || matches!(b, b':' | b'[' | b']')
 }
 
-/// Parses `;name[=value]` pairs up to the end of the cursor, LWS allowed around `;` and `=`.
-/// Quoted values keep their quotes so they serialize back unchanged.
-pub(crate) fn parse_params(c: &mut Cursor<'_>) -> Result<Vec<Param>, ParseErrorKind> {
-    let mut params = Vec::new();
+/// Parses `;name[=value]` pairs up to the end of the cursor, LWS allowed around `;` and `=`,
+/// handing each to `each`: callers copy them or, when only checking, do not. Quoted values
+/// keep their quotes so they serialize back unchanged.
+pub(crate) fn scan_params<'a>(
+    c: &mut Cursor<'a>,
+    mut each: impl FnMut(&'a str, Option<&'a str>) -> Result<(), ParseErrorKind>,
+) -> Result<(), ParseErrorKind> {
     loop {
         c.skip_ws();
         if c.at_end() {
-            return Ok(params);
+            return Ok(());
         }
         if !c.eat(b';') {
             return Err(ParseErrorKind::Syntax);
@@ -31,20 +34,28 @@ pub(crate) fn parse_params(c: &mut Cursor<'_>) -> Result<Vec<Param>, ParseErrorK
             if v.is_empty() {
                 return Err(ParseErrorKind::Param);
             }
-            Some(v.to_owned())
+            Some(v)
         } else {
             None
         };
-        params.push(Param {
-            name: name.to_owned(),
-            value,
-        });
+        each(name, value)?;
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::message::Param;
+
+    fn parse_params(c: &mut Cursor<'_>) -> Result<Vec<Param>, ParseErrorKind> {
+        let mut params = Vec::new();
+        scan_params(c, |name, value| {
+            params.push(Param::new(name, value.map(str::to_owned)));
+            Ok(())
+        })?;
+        Ok(params)
+    }
 
     #[test]
     fn params_allow_lws_and_quoted_values() {

@@ -1,9 +1,11 @@
 //! The parser: framing (RFC 3261 §18.3), start line and header section (§7, §25).
 //!
-//! Header values are copied once into owned strings with folding undone; their grammars are
-//! checked by the typed accessors, or all at once by `SipMessage::validate`. The parser itself
-//! checks framing, the start line, that To, From, Call-ID and CSeq appear once (and Via in a
-//! request), and the CSeq, so a message that parses can be matched to a transaction.
+//! One pass over the header section finds the lines, names and value spans; the section is
+//! then checked as UTF-8 once and copied once, and every value is a span of that copy (only
+//! folded values are rebuilt). Header grammars are checked by the typed accessors, or all at
+//! once by `SipMessage::validate`. The parser itself checks framing, the start line, that To,
+//! From, Call-ID and CSeq appear once (and Via in a request), and the CSeq, so a message that
+//! parses can be matched to a transaction.
 
 use bytes::Bytes;
 
@@ -35,7 +37,7 @@ pub fn parse_datagram(buf: &[u8]) -> Result<SipMessage, Error> {
         Some(n) => avail.get(..n).ok_or(Error::parse(K::BodyTruncated))?,
         None => avail,
     };
-    finish(head, body)
+    finish(rest, head, body)
 }
 
 /// Parses the first message in a stream buffer (RFC 3261 §18.3, Content-Length required).
@@ -57,7 +59,7 @@ pub fn parse_stream(buf: &[u8]) -> Result<Option<(SipMessage, usize)>, Error> {
     let Some(body) = rest.get(head.body_start..end) else {
         return Ok(None);
     };
-    let msg = finish(head, body)?;
+    let msg = finish(rest, head, body)?;
     Ok(Some((msg, skipped + end)))
 }
 
@@ -74,9 +76,13 @@ enum StartLine {
     Response(u16, String),
 }
 
+/// The scanned header section; `headers` holds spans of the bytes it was scanned from and no
+/// text yet.
 struct Head {
     start: StartLine,
     headers: Headers,
+    /// Occurrences of To, From, Call-ID, CSeq and Via.
+    counts: [usize; 5],
     content_length: Option<usize>,
     body_start: usize,
 }
@@ -125,6 +131,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, Error> {
     }
     let start = parse_start_line(first)?;
     let mut headers = Headers::with_capacity(16);
+    let mut counts = [0usize; 5];
     let mut content_length: Option<usize> = None;
     let body_start = loop {
         let Some((line, next)) = next_line(buf, pos) else {
@@ -138,9 +145,6 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, Error> {
         }
         // Continuation lines start with SP or HT (RFC 3261 §7.3.1); one can only follow a
         // header line, which the loop below consumes with it.
-        if line.first().copied().is_some_and(is_ws) {
-            return Err(Error::parse(K::HeaderLine));
-        }
         let mut end = next;
         let mut folded = false;
         while buf.get(end).copied().is_some_and(is_ws) {
@@ -156,25 +160,45 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, Error> {
         if headers.len() >= MAX_HEADERS {
             return Err(Error::parse(K::TooManyHeaders));
         }
-        let colon = line
+        // field-name HCOLON: a token, optional LWS, a colon (RFC 3261 §7.3.1, §25.1). A line
+        // starting with LWS has an empty name.
+        let name_len = line
             .iter()
-            .position(|&b| b == b':')
-            .ok_or(Error::parse(K::HeaderLine))?;
-        let (name, value) = line.split_at(colon);
-        let name = trim_bytes(name);
-        if name.is_empty() || !name.iter().all(|&b| is_token_byte(b)) {
+            .position(|&b| !is_token_byte(b))
+            .unwrap_or(line.len());
+        let mut colon = name_len;
+        while line.get(colon).copied().is_some_and(is_ws) {
+            colon += 1;
+        }
+        if name_len == 0 || line.get(colon) != Some(&b':') {
             return Err(Error::parse(K::HeaderLine));
         }
-        // Token bytes are ASCII.
-        let name = HeaderName::parse(std::str::from_utf8(name).unwrap_or_default());
-        let value = value.get(1..).unwrap_or_default();
-        let value = if folded {
-            unfold(value, buf.get(next..end).unwrap_or_default())
-        } else {
-            to_string(trim_bytes(value))
+        let name = HeaderName::from_bytes(line.get(..name_len).unwrap_or_default());
+        let slot = match name {
+            HeaderName::To => Some(0),
+            HeaderName::From => Some(1),
+            HeaderName::CallId => Some(2),
+            HeaderName::CSeq => Some(3),
+            HeaderName::Via => Some(4),
+            _ => None,
         };
-        if name == HeaderName::ContentLength {
-            let n = parse_decimal(&value)
+        if let Some(c) = slot.and_then(|i| counts.get_mut(i)) {
+            *c += 1;
+        }
+        let is_length = matches!(name, HeaderName::ContentLength);
+        let (from, to) = trim_span(line, colon + 1);
+        let value = line.get(from..to).unwrap_or_default();
+        let length = if folded {
+            let value = unfold(value, buf.get(next..end).unwrap_or_default());
+            let length = is_length.then(|| parse_decimal(&value));
+            headers.push(name, value);
+            length
+        } else {
+            headers.push_span(name, pos + from, pos + to);
+            is_length.then(|| parse_decimal(value))
+        };
+        if let Some(n) = length {
+            let n = n
                 .and_then(|n| usize::try_from(n).ok())
                 .ok_or(Error::parse(K::ContentLength))?;
             if content_length.is_some_and(|c| c != n) {
@@ -182,7 +206,6 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, Error> {
             }
             content_length = Some(n);
         }
-        headers.push(name, value);
         pos = end;
         if pos > MAX_HEAD_LEN {
             return Err(Error::parse(K::HeaderSectionTooLong));
@@ -191,6 +214,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, Error> {
     Ok(Some(Head {
         start,
         headers,
+        counts,
         content_length,
         body_start,
     }))
@@ -207,7 +231,7 @@ fn incomplete<T>(have: usize) -> Result<Option<T>, Error> {
 /// Joins a value and its continuation lines with single spaces (RFC 3261 §7.3.1: folding is
 /// equivalent to one SP).
 fn unfold(first: &[u8], continuation: &[u8]) -> String {
-    let mut out = to_string(trim_bytes(first));
+    let mut out = to_string(first);
     for line in continuation.split(|&b| b == b'\n') {
         let part = trim_bytes(line.strip_suffix(b"\r").unwrap_or(line));
         if part.is_empty() {
@@ -221,20 +245,21 @@ fn unfold(first: &[u8], continuation: &[u8]) -> String {
     out
 }
 
-fn trim_bytes(mut s: &[u8]) -> &[u8] {
-    while let [first, rest @ ..] = s {
-        if !is_ws(*first) {
-            break;
-        }
-        s = rest;
+/// `line[from..]` without surrounding LWS, as a range of `line`.
+fn trim_span(line: &[u8], mut from: usize) -> (usize, usize) {
+    let mut to = line.len();
+    while from < to && line.get(from).copied().is_some_and(is_ws) {
+        from += 1;
     }
-    while let [rest @ .., last] = s {
-        if !is_ws(*last) {
-            break;
-        }
-        s = rest;
+    while to > from && line.get(to - 1).copied().is_some_and(is_ws) {
+        to -= 1;
     }
-    s
+    (from, to)
+}
+
+fn trim_bytes(s: &[u8]) -> &[u8] {
+    let (from, to) = trim_span(s, 0);
+    s.get(from..to).unwrap_or_default()
 }
 
 /// Header values are text (RFC 3261 §25.1 TEXT-UTF8); invalid octets become U+FFFD rather
@@ -304,34 +329,33 @@ fn parse_start_line(line: &[u8]) -> Result<StartLine, Error> {
     Ok(StartLine::Request(method, uri))
 }
 
-/// Checks the headers RFC 3261 §8.1.1 makes mandatory and builds the message.
-fn finish(head: Head, body: &[u8]) -> Result<SipMessage, Error> {
-    let headers = head.headers;
-    let mut counts = [0usize; 5];
-    for h in headers.iter() {
-        let i = match h.name {
-            HeaderName::To => 0,
-            HeaderName::From => 1,
-            HeaderName::CallId => 2,
-            HeaderName::CSeq => 3,
-            HeaderName::Via => 4,
-            _ => continue,
-        };
-        if let Some(c) = counts.get_mut(i) {
-            *c += 1;
-        }
-    }
+/// Checks the headers RFC 3261 §8.1.1 makes mandatory and builds the message. `buf` is what
+/// `head` was scanned from.
+fn finish(buf: &[u8], head: Head, body: &[u8]) -> Result<SipMessage, Error> {
     const NAMES: [&str; 4] = ["To", "From", "Call-ID", "CSeq"];
-    for (name, count) in NAMES.iter().zip(counts) {
+    for (name, count) in NAMES.iter().zip(head.counts) {
         match count {
             0 => return Err(Error::MissingHeader { name }),
             1 => {}
             _ => return Err(Error::header(name, K::MultipleValues)),
         }
     }
+    let section = buf.get(..head.body_start).unwrap_or_default();
+    let head = match std::str::from_utf8(section) {
+        Ok(text) => with_text(head, text.to_owned()),
+        // Invalid octets become U+FFFD (RFC 3261 §25.1 TEXT-UTF8), which moves every later
+        // span: scan the repaired section again. Its framing is unchanged (CR, LF and `:`
+        // are never replaced).
+        Err(_) => {
+            let text = String::from_utf8_lossy(section).into_owned();
+            let again = parse_head(text.as_bytes())?.ok_or(Error::parse(K::Incomplete))?;
+            with_text(again, text)
+        }
+    };
+    let headers = head.headers;
     headers.call_id()?;
     let cseq = headers.cseq()?;
-    let has_via = counts.get(4).is_some_and(|&n| n > 0);
+    let has_via = head.counts.get(4).is_some_and(|&n| n > 0);
     let body = Bytes::copy_from_slice(body);
     Ok(match head.start {
         StartLine::Request(method, uri) => {
@@ -357,7 +381,13 @@ fn finish(head: Head, body: &[u8]) -> Result<SipMessage, Error> {
     })
 }
 
+fn with_text(mut head: Head, text: String) -> Head {
+    head.headers.attach_text(text);
+    head
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::message::{Contacts, Host, Scheme};

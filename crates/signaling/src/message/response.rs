@@ -99,6 +99,7 @@ pub fn reason_phrase(status: u16) -> &'static str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::message::{Method, Uri};

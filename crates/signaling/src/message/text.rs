@@ -1,16 +1,36 @@
 //! Low-level scanning shared by the header grammars (RFC 3261 §25.1).
 
-/// RFC 3261 §25.1 `token` characters.
+/// RFC 3261 §25.1 `token` characters, as a table: header names and parameters are scanned a
+/// byte at a time on the hot path.
+const TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            );
+        i += 1;
+    }
+    t
+};
+
 pub(crate) fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-        )
+    // Any u8 indexes a 256-entry table.
+    TOKEN[usize::from(b)]
 }
 
 pub(crate) fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(is_token_byte)
+}
+
+/// `s` around the first `b` (ASCII): a byte scan, cheaper than `str::split_once` on the short
+/// pieces of URIs and parameters.
+pub(crate) fn split_byte(s: &str, b: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|c| c == b)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
 /// RFC 3261 §25.1 `LWS` after unfolding: spaces and tabs.
@@ -161,20 +181,19 @@ pub(crate) fn write_quoted(f: &mut impl std::fmt::Write, s: &str) -> std::fmt::R
     f.write_char('"')
 }
 
-/// A decimal number of at most `u64` range, digits only.
-pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+/// A decimal number of at most `u64` range, digits only. Leading zeros are legal ("0068",
+/// RFC 4475 §3.1.1.1).
+pub(crate) fn parse_decimal(s: impl AsRef<[u8]>) -> Option<u64> {
+    let s = s.as_ref();
+    if s.is_empty() {
         return None;
     }
-    // Leading zeros are legal ("0068", RFC 4475 §3.1.1.1).
-    let t = s.trim_start_matches('0');
-    if t.is_empty() {
-        return Some(0);
-    }
-    if t.len() > 19 {
-        return None;
-    }
-    t.parse().ok()
+    s.iter().try_fold(0u64, |n, &b| {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+    })
 }
 
 #[cfg(test)]

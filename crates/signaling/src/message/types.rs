@@ -64,17 +64,34 @@ pub enum HeaderName {
     Other(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Header {
-    pub name: HeaderName,
+/// One header field, borrowed from its `Headers`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header<'a> {
+    pub name: &'a HeaderName,
     /// The value with folding undone and surrounding whitespace trimmed.
-    pub value: String,
+    pub value: &'a str,
+}
+
+/// A stored value: a span of the received header section, or owned (added by callclip, or
+/// unfolded). Spans keep parsing to one copy of the header section for the whole message.
+#[derive(Debug, Clone)]
+enum Value {
+    Span(usize, usize),
+    Owned(String),
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    name: HeaderName,
+    value: Value,
 }
 
 /// Headers in arrival order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct Headers {
-    entries: Vec<Header>,
+    /// The received header section (valid UTF-8) that `Value::Span`s index.
+    text: String,
+    entries: Vec<Entry>,
 }
 
 impl Headers {
@@ -83,45 +100,84 @@ impl Headers {
     }
     pub fn with_capacity(n: usize) -> Self {
         Headers {
+            text: String::new(),
             entries: Vec::with_capacity(n),
         }
     }
-    pub fn push(&mut self, name: HeaderName, value: impl Into<String>) {
-        self.entries.push(Header {
+    /// The received header section that the spans pushed so far index.
+    pub(crate) fn attach_text(&mut self, text: String) {
+        self.text = text;
+    }
+    /// A value at `start..end` of the received text; the parser only splits at ASCII
+    /// delimiters, so both ends are on character boundaries.
+    pub(crate) fn push_span(&mut self, name: HeaderName, start: usize, end: usize) {
+        self.entries.push(Entry {
             name,
-            value: value.into(),
+            value: Value::Span(start, end),
         });
+    }
+    pub fn push(&mut self, name: HeaderName, value: impl Into<String>) {
+        self.entries.push(Entry {
+            name,
+            value: Value::Owned(value.into()),
+        });
+    }
+    fn value<'a>(&'a self, e: &'a Entry) -> &'a str {
+        match &e.value {
+            Value::Span(start, end) => self.text.get(*start..*end).unwrap_or(""),
+            Value::Owned(s) => s,
+        }
     }
     /// The first value of `name`.
     pub fn first(&self, name: &HeaderName) -> Option<&str> {
         self.entries
             .iter()
-            .find(|h| &h.name == name)
-            .map(|h| h.value.as_str())
+            .find(|e| &e.name == name)
+            .map(|e| self.value(e))
     }
     /// Every value of `name`, in order (each may itself be comma-joined).
     pub fn all<'a>(&'a self, name: &'a HeaderName) -> impl Iterator<Item = &'a str> + 'a {
         self.entries
             .iter()
-            .filter(move |h| &h.name == name)
-            .map(|h| h.value.as_str())
+            .filter(move |e| &e.name == name)
+            .map(|e| self.value(e))
     }
     pub fn remove(&mut self, name: &HeaderName) {
-        self.entries.retain(|h| &h.name != name);
+        self.entries.retain(|e| &e.name != name);
     }
     /// Replaces every value of `name` with one.
     pub fn set(&mut self, name: HeaderName, value: impl Into<String>) {
         self.remove(&name);
         self.push(name, value);
     }
-    pub fn iter(&self) -> impl Iterator<Item = &Header> {
-        self.entries.iter()
+    pub fn iter(&self) -> impl Iterator<Item = Header<'_>> {
+        self.entries.iter().map(|e| Header {
+            name: &e.name,
+            value: self.value(e),
+        })
     }
     pub fn len(&self) -> usize {
         self.entries.len()
     }
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+}
+
+/// Equal when the same names carry the same values in the same order, however stored.
+impl PartialEq for Headers {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Headers {}
+
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.iter().map(|h| (h.name, h.value)))
+            .finish()
     }
 }
 

@@ -2,9 +2,9 @@
 
 use std::fmt;
 
-use super::params::parse_params;
+use super::params::scan_params;
 use super::text::{is_ws, Cursor};
-use super::uri::{find_param, Host, Param};
+use super::uri::{find_param, Host, HostRef, Param};
 use crate::error::{Error, ParseErrorKind};
 
 /// One `via-parm`. The sent-protocol is always SIP/2.0, so only the transport is kept.
@@ -32,6 +32,13 @@ impl Via {
     /// Parses one element of a (possibly comma-joined) Via value.
     pub fn parse(s: &str) -> Result<Via, Error> {
         parse_via(s).map_err(|kind| Error::header(NAME, kind))
+    }
+
+    /// Checks one element without copying it, as `parse` would (for `validate`).
+    pub(crate) fn check(s: &str) -> Result<(), Error> {
+        scan_via(s, |_, _| Ok(()))
+            .map(|_| ())
+            .map_err(|kind| Error::header(NAME, kind))
     }
 
     pub fn branch(&self) -> Option<&str> {
@@ -66,6 +73,24 @@ impl Via {
 }
 
 fn parse_via(s: &str) -> Result<Via, ParseErrorKind> {
+    let mut params = Vec::new();
+    let (transport, host, port) = scan_via(s, |name, value| {
+        params.push(Param::new(name, value.map(str::to_owned)));
+        Ok(())
+    })?;
+    Ok(Via {
+        transport: transport.to_owned(),
+        host: host.into_host(),
+        port,
+        params,
+    })
+}
+
+/// The transport, host and port of one `via-parm`; each parameter goes to `each`.
+fn scan_via<'a>(
+    s: &'a str,
+    mut each: impl FnMut(&'a str, Option<&'a str>) -> Result<(), ParseErrorKind>,
+) -> Result<(&'a str, HostRef<'a>, Option<u16>), ParseErrorKind> {
     let mut c = Cursor::new(s);
     // RFC 3261 §25.1 sent-protocol = protocol-name SLASH protocol-version SLASH transport,
     // each SLASH allowing LWS on both sides.
@@ -85,16 +110,16 @@ fn parse_via(s: &str) -> Result<Via, ParseErrorKind> {
     }
     c.skip_ws();
     let host = if c.peek() == Some(b'[') {
-        let h = c.take_while(|b| b != b']');
+        let start = c.pos;
+        c.take_while(|b| b != b']');
         if !c.eat(b']') {
             return Err(ParseErrorKind::Host);
         }
-        let mut v6 = String::with_capacity(h.len() + 1);
-        v6.push_str(h);
-        v6.push(']');
-        Host::parse(&v6)
+        HostRef::parse(s.get(start..c.pos).unwrap_or(""))
     } else {
-        Host::parse(c.take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')))
+        HostRef::parse(
+            c.take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')),
+        )
     }
     .map_err(|_| ParseErrorKind::Host)?;
     let port = if c.eat(b':') {
@@ -107,16 +132,18 @@ fn parse_via(s: &str) -> Result<Via, ParseErrorKind> {
     } else {
         None
     };
-    let params = parse_params(&mut c)?;
-    if let Some(Some(v)) = find_param(&params, "rport") {
-        v.parse::<u16>().map_err(|_| ParseErrorKind::Param)?;
-    }
-    Ok(Via {
-        transport: transport.to_owned(),
-        host,
-        port,
-        params,
-    })
+    // RFC 3581 §4: a filled-in rport is a port number (the first one is the one read).
+    let mut seen_rport = false;
+    scan_params(&mut c, |name, value| {
+        if !seen_rport && name.eq_ignore_ascii_case("rport") {
+            seen_rport = true;
+            if let Some(v) = value {
+                v.parse::<u16>().map_err(|_| ParseErrorKind::Param)?;
+            }
+        }
+        each(name, value)
+    })?;
+    Ok((transport, host, port))
 }
 
 impl fmt::Display for Via {
@@ -133,6 +160,7 @@ impl fmt::Display for Via {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -37,7 +37,7 @@ impl SipMessage {
 fn finish(mut head: String, headers: &Headers, body: &[u8]) -> Vec<u8> {
     let mut wrote_length = false;
     for h in headers.iter() {
-        if h.name == HeaderName::ContentLength {
+        if *h.name == HeaderName::ContentLength {
             if !wrote_length {
                 let _ = write!(head, "Content-Length: {}\r\n", body.len());
                 wrote_length = true;
@@ -46,7 +46,7 @@ fn finish(mut head: String, headers: &Headers, body: &[u8]) -> Vec<u8> {
         }
         head.push_str(h.name.as_str());
         head.push_str(": ");
-        head.push_str(&h.value);
+        head.push_str(h.value);
         head.push_str("\r\n");
     }
     if !wrote_length {

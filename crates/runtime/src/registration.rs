@@ -1,0 +1,152 @@
+//! Starts the endpoint's REGISTER client from `[sip.register]` (RFC 3261 §10.2): the registrar
+//! URI gives both the Request-URI and, as an IP literal, the address every REGISTER goes to.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use signaling::endpoint::{Endpoint, RegistrationConfig};
+use signaling::message::{Host, Scheme, Uri, Via};
+
+use crate::config::{Config, RegisterConfig};
+
+/// RFC 3261 §19.1.2: the default port of a sip: URI.
+const SIP_PORT: u16 = 5060;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegisterSetupError {
+    #[error("sip.register.registrar {0:?} is not a sip: URI")]
+    BadRegistrar(String),
+    #[error("sip.register.registrar {0:?} must name the registrar by IP address")]
+    RegistrarNotIp(String),
+    #[error("sip.register.aor {0:?} is not a sip: URI")]
+    BadAor(String),
+    #[error("sip.register needs an aor or a username")]
+    NoAor,
+}
+
+/// Starts registering when `sip.register.registrar` is set; `Ok(false)` when it is empty.
+pub fn start(
+    endpoint: &mut Endpoint,
+    now: Duration,
+    config: &Config,
+) -> Result<bool, RegisterSetupError> {
+    let Some((registration, dest)) = registration_config(endpoint, &config.sip.register)? else {
+        return Ok(false);
+    };
+    endpoint.register(now, registration, dest);
+    Ok(true)
+}
+
+/// The client's settings and the registrar's address, `None` when registration is off.
+fn registration_config(
+    endpoint: &Endpoint,
+    register: &RegisterConfig,
+) -> Result<Option<(RegistrationConfig, SocketAddr)>, RegisterSetupError> {
+    let text = register.registrar.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let registrar = Uri::parse(text)
+        .ok()
+        .filter(|u| u.scheme == Scheme::Sip)
+        .ok_or_else(|| RegisterSetupError::BadRegistrar(text.into()))?;
+    let ip = match &registrar.host {
+        Host::V4(v4) => IpAddr::V4(*v4),
+        Host::V6(v6) => IpAddr::V6(*v6),
+        Host::Domain(_) => return Err(RegisterSetupError::RegistrarNotIp(text.into())),
+    };
+    let dest = SocketAddr::new(ip, registrar.port.unwrap_or(SIP_PORT));
+    let aor = aor(register, &registrar)?;
+    let ep = endpoint.config();
+    let via = Via::new(ep.transport.via_token(), ep.host.clone(), Some(ep.port));
+    Ok(Some((
+        RegistrationConfig {
+            registrar,
+            aor,
+            contact: ep.contact.clone(),
+            username: register.username.clone(),
+            password: register.password.clone(),
+            expires: register.expires_seconds,
+            via,
+        },
+        dest,
+    )))
+}
+
+/// The configured address-of-record, else `sip:<username>@<registrar host>`.
+fn aor(register: &RegisterConfig, registrar: &Uri) -> Result<Uri, RegisterSetupError> {
+    let text = register.aor.trim();
+    if !text.is_empty() {
+        return Uri::parse(text).map_err(|_| RegisterSetupError::BadAor(text.into()));
+    }
+    let user = register.username.trim();
+    if user.is_empty() {
+        return Err(RegisterSetupError::NoAor);
+    }
+    Ok(Uri {
+        scheme: Scheme::Sip,
+        user: Some(user.into()),
+        password: None,
+        host: registrar.host.clone(),
+        port: None,
+        params: Vec::new(),
+        headers: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use signaling::endpoint::EndpointConfig;
+
+    fn endpoint() -> Endpoint {
+        Endpoint::new(EndpointConfig::new("127.0.0.1:5080".parse().unwrap()))
+    }
+
+    fn register(registrar: &str, aor: &str) -> RegisterConfig {
+        RegisterConfig {
+            registrar: registrar.into(),
+            aor: aor.into(),
+            username: "bot".into(),
+            password: "secret".into(),
+            expires_seconds: 600,
+        }
+    }
+
+    #[test]
+    fn empty_registrar_means_no_registration() {
+        let got = registration_config(&endpoint(), &register("", "")).unwrap();
+        assert!(got.is_none());
+    }
+
+    #[test]
+    fn registrar_ip_and_port_give_the_destination_and_the_aor() {
+        let (c, dest) = registration_config(&endpoint(), &register("sip:127.0.0.1:5999", ""))
+            .unwrap()
+            .unwrap();
+        assert_eq!(dest, "127.0.0.1:5999".parse().unwrap());
+        assert_eq!(c.registrar.to_string(), "sip:127.0.0.1:5999");
+        assert_eq!(c.aor.to_string(), "sip:bot@127.0.0.1");
+        assert_eq!(c.contact.to_string(), "sip:callclip@127.0.0.1:5080");
+        assert_eq!(c.expires, 600);
+        assert_eq!(c.via.to_string(), "SIP/2.0/UDP 127.0.0.1:5080");
+    }
+
+    #[test]
+    fn default_port_and_configured_aor() {
+        let (c, dest) = registration_config(
+            &endpoint(),
+            &register("sip:192.0.2.1", "sip:bot@pbx.example.com"),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(dest, "192.0.2.1:5060".parse().unwrap());
+        assert_eq!(c.aor.to_string(), "sip:bot@pbx.example.com");
+    }
+
+    #[test]
+    fn hostname_registrar_is_refused() {
+        let err = registration_config(&endpoint(), &register("sip:pbx.example.com", ""));
+        assert!(matches!(err, Err(RegisterSetupError::RegistrarNotIp(_))));
+    }
+}
