@@ -107,7 +107,7 @@ fn registers_with_digest_auth_and_refreshes_before_expiry() {
         ],
     );
 
-    // 401, authorized REGISTER, 200 (4 s), refresh after ~1 s, 200, 1 s timewait.
+    // 401, authorized REGISTER, 200 (4 s granted), refresh after max(1, min(4/2, 4-5)) = 1 s, 200.
     let status = registrar.wait(Duration::from_secs(25));
     let diagnostics = || format!("{}\n--- callclip log\n{}", sipp_files(&dir), gw.log_text());
     assert_eq!(

@@ -26,6 +26,9 @@ pub(crate) struct RecordOp {
     params: RecordParams,
     timeline: Timeline,
     phase: Phase,
+    /// A listed tone reported while the beep plays: media time runs behind the clock, so it may
+    /// have started after the beep ended, and then it stops the recording.
+    pending_stop: Option<(Digit, Duration)>,
 }
 
 #[derive(Debug)]
@@ -95,6 +98,7 @@ impl RecordOp {
             timeline,
             // Replaced just below, before anything can observe it.
             phase: Phase::Beep(PlaybackId(0)),
+            pending_stop: None,
         };
         match prompt {
             Some(p) => rec.phase = Phase::Prompt(shared.play(op, PlayWhat::Prompt(p))),
@@ -270,7 +274,10 @@ impl RecordOp {
                 self.after_prompt(now, shared);
                 None
             }
-            Phase::Beep(_) => None,
+            Phase::Beep(_) => {
+                self.pending_stop = Some((digit, started_at));
+                None
+            }
             Phase::Capture(cap) if started_at >= cap.start => {
                 self.timeline.stop_tone = Some((digit, started_at));
                 Some(End {
@@ -286,6 +293,10 @@ impl RecordOp {
         let mut t = TimerTable::default();
         if let Phase::Capture(cap) = &self.phase {
             let p = &self.params;
+            // An input wins a tie with a timer, so the pending tone is set first.
+            if let Some((_, at)) = self.pending_stop.filter(|(_, at)| *at >= cap.start) {
+                t.set(Timer::PendingStopTone, at);
+            }
             // Insertion order breaks ties: a caller who never spoke gets initialSilenceTimeout
             // even when the cap falls on the same instant (both default to 5 s).
             if !cap.speech_heard {
@@ -324,6 +335,14 @@ impl RecordOp {
             return None;
         };
         Some(match timer {
+            Timer::PendingStopTone => {
+                let (digit, at) = self.pending_stop?;
+                self.timeline.stop_tone = Some((digit, at));
+                End {
+                    cause: Cause::StopTone,
+                    cut_at: Some(at),
+                }
+            }
             Timer::MaxRecordDuration => End::new(Cause::MaxRecordDuration),
             Timer::InitialSilence => End::new(Cause::InitialSilence),
             Timer::MaxSilence => End {

@@ -5,6 +5,8 @@ use std::time::Duration;
 /// The timers of the capture phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Timer {
+    /// A stop tone heard during the beep whose start lies at or after the recording start.
+    PendingStopTone,
     MaxRecordDuration,
     MaxSilence,
     InitialSilence,

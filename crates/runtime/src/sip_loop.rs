@@ -11,7 +11,9 @@ use api::{
 };
 use bytes::Bytes;
 use media::Digit;
-use signaling::endpoint::{CallHandle, Endpoint, EndpointEvent, Transmit, Transport};
+use signaling::endpoint::{
+    CallHandle, Endpoint, EndpointEvent, RegistrationEvent, Transmit, Transport,
+};
 use signaling::message::{NameAddr, Scheme, Uri};
 use signaling::sdp::{self, LocalMedia, MediaPrefs, Negotiated};
 use tokio::sync::{mpsc, watch};
@@ -55,6 +57,8 @@ pub struct SipLoop {
     tasks: usize,
     seed: u64,
     drain_until: Option<Duration>,
+    /// Waiting for the answer to our un-REGISTER at shutdown.
+    unregistering: bool,
 }
 
 impl SipLoop {
@@ -90,6 +94,7 @@ impl SipLoop {
             tasks: 0,
             seed,
             drain_until: None,
+            unregistering: false,
         }
     }
 
@@ -99,6 +104,13 @@ impl SipLoop {
         mut engine: mpsc::Receiver<EngineRequest>,
         mut shutdown: watch::Receiver<bool>,
     ) {
+        let now = self.clock.now();
+        match crate::registration::start(&mut self.endpoint, now, &self.config) {
+            Ok(true) => info!(registrar = %self.config.sip.register.registrar, "registering"),
+            Ok(false) => {}
+            Err(error) => warn!(%error, "not registering"),
+        }
+        self.flush(now).await;
         loop {
             let now = self.clock.now();
             let deadline = [self.endpoint.poll_timeout(), self.next_deadline()]
@@ -132,7 +144,7 @@ impl SipLoop {
             let now = self.clock.now();
             self.flush(now).await;
             if let Some(until) = self.drain_until {
-                let quiet = self.calls.is_empty() && self.tasks == 0;
+                let quiet = self.calls.is_empty() && self.tasks == 0 && !self.unregistering;
                 if quiet || now > until + Duration::from_secs(5) {
                     info!(calls = self.calls.len(), "signaling stopped");
                     return;
@@ -341,7 +353,15 @@ impl SipLoop {
                     let _ = task.try_send(CallCommand::InfoDigit { digit, duration });
                 }
             }
-            EndpointEvent::Registration(event) => info!(?event, "registration"),
+            EndpointEvent::Registration(event) => {
+                info!(?event, "registration");
+                if matches!(
+                    event,
+                    RegistrationEvent::Unregistered | RegistrationEvent::Failed { .. }
+                ) {
+                    self.unregistering = false;
+                }
+            }
             EndpointEvent::MessageDropped { source, error } => {
                 info!(%source, %error, "SIP message dropped");
             }

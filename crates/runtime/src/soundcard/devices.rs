@@ -100,29 +100,26 @@ pub(crate) fn find(dir: Direction, name: Option<&str>) -> Result<cpal::Device, S
     };
     let all = devices(dir)?;
     let names: Vec<String> = all.iter().map(name_of).collect();
-    if let Some(i) = names.iter().position(|n| n == name) {
-        return Ok(all
-            .into_iter()
-            .nth(i)
-            .ok_or(SoundcardError::NoDefault { kind: dir.kind() })?);
-    }
+    let wanted = name.to_lowercase();
     let partial: Vec<usize> = names
         .iter()
         .enumerate()
-        .filter(|(_, n)| n.to_lowercase().contains(&name.to_lowercase()))
+        .filter(|(_, n)| n.to_lowercase().contains(&wanted))
         .map(|(i, _)| i)
         .collect();
-    match partial.as_slice() {
-        [i] => all
-            .into_iter()
-            .nth(*i)
-            .ok_or(SoundcardError::NoDefault { kind: dir.kind() }),
-        _ => Err(SoundcardError::NoDevice {
-            kind: dir.kind(),
-            name: name.to_owned(),
-            available: names,
-        }),
+    let index = match (names.iter().position(|n| n == name), partial.as_slice()) {
+        (Some(i), _) | (None, &[i]) => Some(i),
+        _ => None,
+    };
+    match index {
+        Some(i) => all.into_iter().nth(i),
+        None => None,
     }
+    .ok_or(SoundcardError::NoDevice {
+        kind: dir.kind(),
+        name: name.to_owned(),
+        available: names,
+    })
 }
 
 /// The device's default format, with the rate lowered to 48 kHz when it offers that.
