@@ -55,6 +55,7 @@ fn sipp_cmd(gw: &Gateway, env: &[(&str, &str)], args: &[&str]) -> Vec<String> {
     let mut cmd = vec!["env".to_string()];
     cmd.push(format!("TARGET={}", gw.sip));
     cmd.push(format!("LPORT={}", free_port()));
+    cmd.push(format!("MPORT={}", sipp_media_port()));
     cmd.push(format!("LOGDIR={}", gw.dir.join("sipp").display()));
     for (k, v) in env {
         cmd.push(format!("{k}={v}"));
@@ -206,6 +207,7 @@ fn sigterm_refuses_new_calls_hangs_up_after_drain_and_exits_zero() {
             .args(["-m", "1"])
             .env("TARGET", target)
             .env("LPORT", free_port().to_string())
+            .env("MPORT", sipp_media_port().to_string())
             .env("EXPECT_BYE", "1")
             .env("WAIT_MS", "10000")
             .env("LOGDIR", logdir)

@@ -40,6 +40,7 @@ impl Bot {
             .args(["-m", "1"])
             .env("TARGET", self.gw.sip.to_string())
             .env("LPORT", free_port().to_string())
+            .env("MPORT", sipp_media_port().to_string())
             .env("WAIT_MS", wait_ms.to_string())
             .env("PCAP", media_dir().join("pcap").join(pcap))
             .env("LOGDIR", self.gw.dir.join(format!("sipp-{wait_ms}")))

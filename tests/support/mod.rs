@@ -78,6 +78,18 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// An RTP base port for a sipp caller: inside the range the toolkit's capture covers
+/// (16000–16200) and free right now, so concurrent runs do not collide.
+pub fn sipp_media_port() -> u16 {
+    for _ in 0..200 {
+        let p = 16000 + 4 * (free_port() % 50);
+        if UdpSocket::bind(("127.0.0.1", p)).is_ok() && UdpSocket::bind(("127.0.0.1", p + 2)).is_ok() {
+            return p;
+        }
+    }
+    16000
+}
+
 /// The media the toolkit generates (make_all.sh), built once per test process.
 pub fn media_dir() -> PathBuf {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
@@ -199,7 +211,7 @@ pub fn sipp_uac(gw: &Gateway, extra_env: &[(&str, String)], args: &[&str]) -> Ou
         .env("LOGDIR", &logdir)
         .env("PEERS_OUT", media_dir())
         .env("LPORT", free_port().to_string())
-        .env("MPORT", "16000")
+        .env("MPORT", sipp_media_port().to_string())
         .stdin(Stdio::null());
     for (k, v) in extra_env {
         cmd.env(k, v);
