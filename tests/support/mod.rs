@@ -243,3 +243,45 @@ pub fn text(o: &Output) -> String {
     )
 }
 pub mod http;
+
+impl Gateway {
+    /// Starts `callclip serve` in an existing `dir` (its recordings and spool included), as a
+    /// restart after a crash or a SIGTERM finds them; fresh ports, log `callclip-<name>.log`.
+    pub fn start_in(name: &str, dir: &Path, env: &[(&str, String)]) -> Gateway {
+        let sip_port = free_port();
+        let api_port = free_port();
+        let rtp_base = 30000 + (free_port() % 200) * 10;
+        let log = dir.join(format!("callclip-{name}.log"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_callclip"));
+        cmd.arg("serve")
+            .current_dir(dir)
+            .env("CALLCLIP_SIP_LISTEN", format!("127.0.0.1:{sip_port}"))
+            .env("CALLCLIP_API_LISTEN", format!("127.0.0.1:{api_port}"))
+            .env(
+                "CALLCLIP_API_PUBLIC_URL",
+                format!("http://127.0.0.1:{api_port}"),
+            )
+            .env(
+                "CALLCLIP_RTP_PORTS",
+                format!("{}-{}", rtp_base, rtp_base + 9),
+            )
+            .env("CALLCLIP_RECORDINGS_DIR", dir.join("recordings"))
+            .env("CALLCLIP_NOTIFICATIONS_SPOOL_DIR", dir.join("spool"))
+            .env("CALLCLIP_LOG", "debug")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("start callclip");
+        let gw = Gateway {
+            child,
+            sip: SocketAddr::from(([127, 0, 0, 1], sip_port)),
+            api: SocketAddr::from(([127, 0, 0, 1], api_port)),
+            dir: dir.to_path_buf(),
+            log,
+        };
+        gw.wait_ready();
+        gw
+    }
+}

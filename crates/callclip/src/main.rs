@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+mod demo;
 mod logging;
 mod record_cmd;
 
@@ -41,6 +42,9 @@ enum Command {
     Record(record_cmd::Args),
     /// List the sound devices `record` can use.
     Devices,
+    /// Run the gateway on loopback with a built-in caller that leaves a message and presses #;
+    /// print the notification, the recording and its waveform.
+    Demo(demo::Args),
 }
 
 fn config_path(given: Option<PathBuf>) -> Option<PathBuf> {
@@ -92,5 +96,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             record_cmd::record(args)
         }
         Command::Devices => record_cmd::devices(),
+        Command::Demo(args) => {
+            logging::init(cli.log_json, "warn")?;
+            demo::run(args)
+        }
     }
 }

@@ -130,7 +130,15 @@ impl CallTask {
         let kind = convert::codec_kind(n.codec.codec);
         let ssrc = (setup.seed as u32) | 1;
         let session = MediaSession::new(SessionConfig {
-            audio_pts: vec![(n.codec.pt, kind)],
+            // The negotiated codec first (it fixes the output rate), then the other offered ones.
+            audio_pts: std::iter::once((n.codec.pt, kind))
+                .chain(
+                    n.offered_audio
+                        .iter()
+                        .filter(|(pt, _)| *pt != n.codec.pt)
+                        .map(|(pt, c)| (*pt, convert::codec_kind(*c))),
+                )
+                .collect(),
             telephone_event_pts: n.telephone_event_pts.clone(),
             cn_pt: n.cn_pt,
             send_pt: Some(n.codec.pt),
@@ -200,7 +208,7 @@ impl CallTask {
             .into_iter()
             .flatten()
             .min()
-            .unwrap_or(now + Duration::from_secs(1));
+            .unwrap_or_else(|| self.clock.now() + Duration::from_secs(1));
             tokio::select! {
                 r = self.socket.recv_from(&mut buf) => {
                     let now = self.clock.now();

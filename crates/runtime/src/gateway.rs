@@ -37,9 +37,9 @@ pub enum GatewayError {
     PublicAddress(String),
 }
 
-/// The address peers should use for us: `sip.public_address` or the listen address.
-fn public_host(config: &Config) -> Result<(Host, u16), GatewayError> {
-    let listen = config.sip.listen;
+/// The address peers should use for us: `sip.public_address` or the address the SIP sockets are
+/// bound to (the listen address, with the port the OS chose when it was 0).
+fn public_host(config: &Config, listen: SocketAddr) -> Result<(Host, u16), GatewayError> {
     let public = config.sip.public_address.trim();
     if public.is_empty() {
         return Ok((ip_host(listen.ip()), listen.port()));
@@ -108,6 +108,56 @@ async fn shutdown_signal() {
 }
 
 pub async fn serve(config: Config) -> Result<(), GatewayError> {
+    let listener = tokio::net::TcpListener::bind(config.api.listen)
+        .await
+        .map_err(|source| GatewayError::ApiBind {
+            addr: config.api.listen,
+            source,
+        })?;
+    start(config, listener, shutdown_signal()).await?.stopped().await;
+    Ok(())
+}
+
+/// A started gateway: where it listens, and the task that runs it until its shutdown future
+/// resolves and every call has drained.
+pub struct Running {
+    sip: SocketAddr,
+    api: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// The bound SIP address (UDP and TCP).
+    pub fn sip_addr(&self) -> SocketAddr {
+        self.sip
+    }
+
+    /// The bound API address.
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api
+    }
+
+    /// Waits until the gateway has shut down.
+    pub async fn stopped(self) {
+        if let Err(e) = self.task.await {
+            warn!(error = %e, "the gateway task failed");
+        }
+    }
+}
+
+/// Starts the gateway with the API on `listener` and the SIP sockets on `config.sip.listen`
+/// (port 0: one the OS picks); it runs until `shutdown` resolves.
+pub async fn start(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<Running, GatewayError> {
+    let api_addr = listener
+        .local_addr()
+        .map_err(|source| GatewayError::ApiBind {
+            addr: config.api.listen,
+            source,
+        })?;
     let config = Arc::new(config);
     for dir in [&config.recordings.dir, &config.notifications.spool_dir] {
         std::fs::create_dir_all(dir).map_err(|source| GatewayError::Dir {
@@ -128,14 +178,8 @@ pub async fn serve(config: Config) -> Result<(), GatewayError> {
     let state = api::AppState::new(api_config(&config)?, Arc::new(engine))
         .map_err(|e| GatewayError::Api(e.to_string()))?;
     let handle = state.handle();
-    let listener = tokio::net::TcpListener::bind(config.api.listen)
-        .await
-        .map_err(|source| GatewayError::ApiBind {
-            addr: config.api.listen,
-            source,
-        })?;
     let (transport, sip_rx) = SipTransport::bind(config.sip.listen).await?;
-    let (host, port) = public_host(&config)?;
+    let (host, port) = public_host(&config, transport.local_addr())?;
     let media_ip = match &host {
         Host::V4(v4) if !v4.is_unspecified() => IpAddr::V4(*v4),
         Host::V6(v6) if !v6.is_unspecified() => IpAddr::V6(*v6),
@@ -190,17 +234,24 @@ pub async fn serve(config: Config) -> Result<(), GatewayError> {
     let loop_stop = {
         let (tx, rx) = watch::channel(false);
         tokio::spawn(async move {
-            shutdown_signal().await;
+            shutdown.await;
             let _ = tx.send(true);
         });
         rx
     };
-    info!(sip = %transport.local_addr(), api = %config.api.listen, public_url = %config.api.public_url, mode = ?config.calls.incoming_mode, "callclip ready");
-    sip_loop.run(sip_rx, engine_rx, loop_stop).await;
-    // Give the last notifications a moment to leave; whatever is left stays in the spool.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let _ = stop_tx.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(5), api_task).await;
-    info!("callclip stopped");
-    Ok(())
+    let sip_addr = transport.local_addr();
+    info!(sip = %sip_addr, api = %api_addr, public_url = %config.api.public_url, mode = ?config.calls.incoming_mode, "callclip ready");
+    let task = tokio::spawn(async move {
+        sip_loop.run(sip_rx, engine_rx, loop_stop).await;
+        // Give the last notifications a moment to leave; whatever is left stays in the spool.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let _ = stop_tx.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(5), api_task).await;
+        info!("callclip stopped");
+    });
+    Ok(Running {
+        sip: sip_addr,
+        api: api_addr,
+        task,
+    })
 }

@@ -8,6 +8,7 @@ pub mod recording_file;
 pub mod registration;
 pub mod call_task;
 pub mod convert;
+pub mod embedded;
 pub mod flow;
 pub mod gateway;
 pub mod prompts;

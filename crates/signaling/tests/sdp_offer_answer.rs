@@ -414,3 +414,19 @@ fn reading_the_answer_to_our_offer() {
         NegotiationError::NoAudio
     );
 }
+
+#[test]
+fn every_offered_audio_type_is_reported_for_decoding() {
+    let offer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+                 m=audio 16000 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+    let sdp = signaling::sdp::parse_sdp(offer.as_bytes()).unwrap();
+    let local = signaling::sdp::LocalMedia {
+        ip: "127.0.0.1".parse().unwrap(),
+        rtp_port: 30000,
+        session_id: 1,
+        session_version: 1,
+    };
+    let (n, _) = signaling::sdp::answer(&sdp, &signaling::sdp::MediaPrefs::default(), local).unwrap();
+    use signaling::sdp::AudioCodec::{Pcma, Pcmu};
+    assert_eq!(n.offered_audio, vec![(0, Pcmu), (8, Pcma)]);
+}

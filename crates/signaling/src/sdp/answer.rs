@@ -41,6 +41,9 @@ pub struct Negotiated {
     /// RTP and RTCP share one port; the media layer must demultiplex (RFC 5761 §4).
     pub rtcp_mux: bool,
     pub codec: NegotiatedCodec,
+    /// Every audio payload type the line listed with a codec we know, chosen one included: some
+    /// peers (pcap replayers) keep sending another offered codec, which is still decodable.
+    pub offered_audio: Vec<(u8, AudioCodec)>,
     /// The telephone-event payload type we send with, at `telephone_event_rate`.
     pub telephone_event_pt: Option<u8>,
     pub telephone_event_rate: u32,
@@ -218,6 +221,13 @@ fn negotiate_line(
         remote_rtcp_addr,
         rtcp_mux,
         codec,
+        offered_audio: formats
+            .iter()
+            .filter_map(|f| match f.format {
+                Format::Audio(c) => Some((f.pt, c)),
+                _ => None,
+            })
+            .collect(),
         telephone_event_pt: event.map(|f| f.pt),
         telephone_event_rate: event.map_or(8_000, |f| f.clock_rate),
         telephone_event_pts: events.iter().map(|f| f.pt).collect(),

@@ -1,0 +1,95 @@
+//! The network lab (tests/lab/run.sh): callclip in its own network namespace registers with a
+//! real Kamailio and records calls from sipp and baresip routed through it, once on a clean link
+//! and once with netem delay, loss and reordering on the caller's link. The script prints one
+//! PASS/FAIL line per check; these tests require every check to pass.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{peers, repo_root, serial, temp_dir};
+
+/// A clean run takes about 25 s; the bound leaves room for a first media build and retransmissions.
+const LAB_TIMEOUT: Duration = Duration::from_secs(150);
+
+/// Runs the lab script with this build's binary; returns its exit status (None: timed out) and
+/// everything it printed.
+fn run_lab(name: &str, args: &[&str]) -> (Option<ExitStatus>, String) {
+    let dir = temp_dir(name);
+    let out_path = dir.join("run.out");
+    let out = std::fs::File::create(&out_path).expect("output file");
+    let mut child = Command::new("bash")
+        .arg(repo_root().join("tests/lab/run.sh"))
+        .args(args)
+        .env("CALLCLIP_BIN", env!("CARGO_BIN_EXE_callclip"))
+        .env("CALLCLIP_PEERS", peers())
+        .env("LAB_DIR", dir.join("lab"))
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().expect("output handle"))
+        .stderr(out)
+        .spawn()
+        .expect("start tests/lab/run.sh");
+    let deadline = Instant::now() + LAB_TIMEOUT;
+    let mut status = None;
+    while Instant::now() < deadline {
+        if let Ok(Some(st)) = child.try_wait() {
+            status = Some(st);
+            break;
+        }
+        // Polling a child process; std offers no wait with a timeout.
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    if status.is_none() {
+        // SIGTERM lets the script's trap remove the namespaces and stop what it started.
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        let _ = wait_briefly(&mut child, Duration::from_secs(10));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    (status, read(&out_path))
+}
+
+fn wait_briefly(child: &mut std::process::Child, within: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Ok(Some(st)) = child.try_wait() {
+            return Some(st);
+        }
+        // Polling a child process; std offers no wait with a timeout.
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+fn assert_lab_passes(name: &str, args: &[&str]) {
+    let _serial = serial();
+    let (status, output) = run_lab(name, args);
+    println!("{output}");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "tests/lab/run.sh {} {}:\n{output}",
+        args.join(" "),
+        status.map_or("timed out".to_string(), |s| s.to_string()),
+    );
+    assert!(!output.contains("FAIL "), "{output}");
+    assert!(output.contains("PASS record-route"), "{output}");
+}
+
+#[test]
+fn calls_through_kamailio_are_recorded_until_the_stop_tone() {
+    assert_lab_passes("lab", &[]);
+}
+
+#[test]
+fn calls_through_kamailio_survive_delay_loss_and_reordering() {
+    assert_lab_passes("lab-impaired", &["--impair"]);
+}
