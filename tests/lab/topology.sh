@@ -64,13 +64,32 @@ lab_up() {
 	done
 }
 
-# netem on both ends of the caller's veth, so both directions of every caller flow are
-# delayed (80 ms ± 30 ms), lose 5 % of packets and are reordered.
+# Impairs both directions of every UDP flow of the caller: 80 ms ± 30 ms delay, 5 % loss,
+# reordering. With sch_netem, netem on both ends of the caller's veth; on a kernel without it,
+# impair.py holds the caller's UDP packets in an NFQUEUE (iptables) for the same delay and loss,
+# its jitter reordering them. Sets IMPAIR_PID when impair.py runs; $1 is its log file.
 lab_impair() {
-	local spec="delay 80ms 30ms loss 5% reorder 25% 50%"
+	local spec="delay 80ms 30ms loss 5% reorder 25% 50%" log=$1 i
 	# shellcheck disable=SC2086
-	ip netns exec cc-caller tc qdisc add dev eth0 root netem $spec || return 1
-	# shellcheck disable=SC2086
-	ip netns exec $LAB_NET tc qdisc add dev v-caller root netem $spec || return 1
-	echo "netem: $spec (both directions of the caller's link)"
+	if ip netns exec cc-caller tc qdisc add dev eth0 root netem $spec 2>/dev/null; then
+		# shellcheck disable=SC2086
+		ip netns exec $LAB_NET tc qdisc add dev v-caller root netem $spec || return 1
+		echo "impairment: tc netem $spec, on both ends of the caller's veth"
+		return 0
+	fi
+	command -v iptables-legacy >/dev/null ||
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends iptables >"$log.apt" 2>&1 ||
+		return 1
+	ip netns exec cc-caller python3 "$HERE/impair.py" --queue 0 --delay-ms 80 --jitter-ms 30 --loss 5 \
+		>"$log" 2>&1 &
+	IMPAIR_PID=$!
+	for i in $(seq 50); do
+		grep -q "^impair: queue" "$log" && break
+		sleep 0.1
+	done
+	grep -q "^impair: queue" "$log" || return 1
+	ip netns exec cc-caller iptables-legacy -A OUTPUT -o eth0 -p udp -j NFQUEUE --queue-num 0 || return 1
+	ip netns exec cc-caller iptables-legacy -A INPUT -i eth0 -p udp -j NFQUEUE --queue-num 0 || return 1
+	echo "impairment: no sch_netem in this kernel; impair.py on NFQUEUE: UDP both ways delayed 80 ms ± 30 ms" \
+		"(reordered), 5 % lost"
 }

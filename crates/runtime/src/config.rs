@@ -216,13 +216,17 @@ impl Config {
         if !self.api.listen.ip().is_loopback() && self.api.tokens.iter().any(|t| t == DEV_TOKEN) {
             return Err(invalid(
                 "api.tokens",
-                "the development token is only accepted while api.listen is loopback; set your own".into(),
+                "the development token is only accepted while api.listen is loopback; set your own"
+                    .into(),
             ));
         }
         for t in &self.api.tokens {
             if let Some(hex) = t.strip_prefix("sha256:") {
                 if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return Err(invalid("api.tokens", "a sha256: entry needs 64 hex digits".into()));
+                    return Err(invalid(
+                        "api.tokens",
+                        "a sha256: entry needs 64 hex digits".into(),
+                    ));
                 }
             }
         }

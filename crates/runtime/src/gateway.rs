@@ -114,7 +114,10 @@ pub async fn serve(config: Config) -> Result<(), GatewayError> {
             addr: config.api.listen,
             source,
         })?;
-    start(config, listener, shutdown_signal()).await?.stopped().await;
+    start(config, listener, shutdown_signal())
+        .await?
+        .stopped()
+        .await;
     Ok(())
 }
 

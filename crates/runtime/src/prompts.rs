@@ -34,10 +34,16 @@ pub enum PromptError {
     Decode { uri: String, reason: String },
 }
 
+/// How many decoded prompts are kept.
+const MAX_CACHED_PROMPTS: usize = 256;
+
+/// Decoded prompts by (resourceId or URI, sample rate).
+type PromptCache = Arc<Mutex<HashMap<(String, u32), Arc<Pcm>>>>;
+
 #[derive(Clone)]
 pub struct PromptStore {
     settings: Arc<PromptSettings>,
-    cache: Arc<Mutex<HashMap<(String, u32), Arc<Pcm>>>>,
+    cache: PromptCache,
     http: reqwest::Client,
 }
 
@@ -97,10 +103,14 @@ impl PromptStore {
             media::resample::resample(&pcm, rate).map_err(|e| decode(e.to_string()))?
         };
         let pcm = Arc::new(pcm);
-        self.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, pcm.clone());
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        // Bounded: a bot that sends a new prompt URI every call must not grow memory forever.
+        if cache.len() >= MAX_CACHED_PROMPTS {
+            if let Some(k) = cache.keys().next().cloned() {
+                cache.remove(&k);
+            }
+        }
+        cache.insert(key, pcm.clone());
         Ok(pcm)
     }
 

@@ -308,7 +308,7 @@ impl SipLoop {
                         }
                     }
                     IncomingMode::Answer | IncomingMode::Flow => {
-                        if let Err(e) = self.answer(now, call) {
+                        if let Err(e) = self.answer(now, call, &[]) {
                             warn!(error = %e, "cannot answer");
                         }
                     }
@@ -403,7 +403,12 @@ impl SipLoop {
     }
 
     /// Negotiates the offer, starts the call's media and sends 200 OK (or refuses: 488, 503).
-    fn answer(&mut self, now: Duration, call: CallHandle) -> Result<(), EngineError> {
+    fn answer(
+        &mut self,
+        now: Duration,
+        call: CallHandle,
+        pre_fetch: &[recorder::PromptRef],
+    ) -> Result<(), EngineError> {
         let Some(e) = self.calls.get(&call) else {
             return Err(EngineError::NotFound);
         };
@@ -437,6 +442,16 @@ impl SipLoop {
                 return Ok(());
             }
         };
+        // serviceHostedMediaConfig.preFetchMedia: warm the cache at the call's codec rate.
+        let rate = convert::codec_kind(negotiated.codec.codec).pcm_rate();
+        for p in pre_fetch {
+            let (store, p) = (self.prompts.clone(), p.clone());
+            tokio::spawn(async move {
+                if let Err(e) = store.load(&p.uri, p.resource_id.as_deref(), rate).await {
+                    info!(error = %e, "preFetchMedia failed");
+                }
+            });
+        }
         self.start_media(call, port, negotiated)?;
         if let Err(err) = self.endpoint.answer(now, call, Bytes::from(answer)) {
             warn!(error = %err, "answer refused");
@@ -610,11 +625,11 @@ impl SipLoop {
         };
         match cmd {
             Command::CreateCall { .. } => Ok(()),
-            Command::Answer { .. } => {
+            Command::Answer { media, .. } => {
                 if state != CallState::Incoming || self.drain_until.is_some() {
                     return Err(EngineError::NotAllowed { state });
                 }
-                self.answer(now, h)
+                self.answer(now, h, &media.pre_fetch)
             }
             Command::Reject { reason, .. } => {
                 if state != CallState::Incoming {
@@ -633,7 +648,7 @@ impl SipLoop {
                 if state != CallState::Incoming {
                     return Err(EngineError::NotAllowed { state });
                 }
-                let uris: Vec<Uri> = targets.iter().filter_map(|p| party_uri(p)).collect();
+                let uris: Vec<Uri> = targets.iter().filter_map(party_uri).collect();
                 if uris.is_empty() {
                     return Err(EngineError::Internal {
                         reason: "no redirect target is a SIP URI",

@@ -24,7 +24,7 @@ const BEEP_OFF: i16 = 500;
 /// Speaking starts this long after the beep ends, so the first syllable is recorded.
 const AFTER_BEEP: Duration = Duration::from_millis(150);
 /// Speaking starts anyway this long after the answer when no beep was heard.
-const NO_BEEP: Duration = Duration::from_millis(1_500);
+const NO_BEEP: Duration = Duration::from_secs(3);
 /// Length of the `#` event.
 const DIGIT_MS: u32 = 160;
 /// The caller hangs up itself when the far end has not done so this long after the `#`.
@@ -111,7 +111,8 @@ pub async fn call(gateway: SocketAddr, script: &Script) -> anyhow::Result<Caller
     let mut log = CallerLog::default();
     let mut stage = Stage::Dialing;
     let mut media: Option<Media> = None;
-    let mut buf = vec![0u8; 65_536];
+    let mut sip_buf = vec![0u8; 65_536];
+    let mut rtp_buf = vec![0u8; 2_048];
     loop {
         let now = clock.now();
         while let Some(t) = ep.poll_transmit() {
@@ -148,16 +149,16 @@ pub async fn call(gateway: SocketAddr, script: &Script) -> anyhow::Result<Caller
         .min()
         .unwrap_or(now + Duration::from_millis(100));
         tokio::select! {
-            r = sip.recv_from(&mut buf) => {
+            r = sip.recv_from(&mut sip_buf) => {
                 let (n, from) = r.context("receiving SIP")?;
-                let bytes = buf.get(..n).unwrap_or_default();
+                let bytes = sip_buf.get(..n).unwrap_or_default();
                 ep.handle_datagram(clock.now(), from, signaling::endpoint::Transport::Udp, bytes);
             }
-            r = rtp.recv_from(&mut buf) => {
+            r = rtp.recv_from(&mut rtp_buf) => {
                 let (n, _) = r.context("receiving RTP")?;
                 if let Some(m) = media.as_mut() {
                     log.packets_received += 1;
-                    on_rtp(clock.now(), buf.get(..n).unwrap_or_default(), m, &mut log);
+                    on_rtp(clock.now(), rtp_buf.get(..n).unwrap_or_default(), m, &mut log);
                 }
             }
             _ = tokio::time::sleep_until(clock.instant(deadline)) => {

@@ -1,8 +1,9 @@
-//! `callclip demo`: the whole voicemail flow on one machine with nothing installed. The gateway
-//! runs in-process on loopback (`incoming_mode = flow`, stop tone `#`), a webhook receiver plays
-//! the bot, and a built-in caller says a bundled phrase and presses `#`. It prints the completion
-//! notification, the recording and a text waveform of it.
+//! `callclip demo`: a whole recorded call on one machine with nothing installed. The gateway runs
+//! in-process on loopback; a webhook receiver plays the bot (answer, record with a beep and stop
+//! tone `#`, hang up) over the Graph API; a built-in caller says a bundled phrase and presses `#`.
+//! It prints the completion notification, the recording and a text waveform of it.
 
+mod bot;
 mod caller;
 mod waveform;
 mod webhook;
@@ -13,13 +14,12 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use runtime::config::{Config, IncomingMode};
-use tokio::sync::mpsc;
 
 /// The phrase the caller says: espeak-ng, 8 kHz 16-bit mono.
 const PHRASE_WAV: &[u8] = include_bytes!("../../assets/demo_phrase.wav");
 /// The whole demo gives up after this long.
 const GIVE_UP: Duration = Duration::from_secs(20);
-/// How long to wait for the completion notification once the call has ended.
+/// How long the bot waits for the call to be over once the caller has hung up.
 const NOTIFICATION_WAIT: Duration = Duration::from_secs(5);
 const WAVE_COLS: usize = 72;
 const WAVE_ROWS: usize = 8;
@@ -72,20 +72,15 @@ fn default_dir() -> PathBuf {
     ))
 }
 
-/// The gateway settings of the demo: the embedded defaults on loopback, the voicemail flow.
+/// The gateway settings of the demo: the embedded defaults on loopback; incoming calls are
+/// notified to the demo's bot.
 fn demo_config(dir: &Path, callback: &str) -> anyhow::Result<Config> {
     let base = Config::load(None, |_| None).context("embedded configuration")?;
     let mut config = runtime::embedded::loopback(base, dir);
-    config.calls.incoming_mode = IncomingMode::Flow;
+    config.calls.incoming_mode = IncomingMode::Notify;
     config.calls.callback_url = callback.to_string();
     config.calls.drain_seconds = 1;
     config.rtp.codecs = vec!["PCMU".into()];
-    config.calls.flow.prompt = String::new();
-    config.calls.flow.play_beep = true;
-    config.calls.flow.stop_tones = vec!["#".into()];
-    config.calls.flow.initial_silence_seconds = 5;
-    config.calls.flow.max_silence_seconds = 3;
-    config.calls.flow.max_record_seconds = 30;
     Ok(config)
 }
 
@@ -96,79 +91,57 @@ async fn demo(dir: &Path, phrase: Arc<media::wav::Pcm>) -> anyhow::Result<Outcom
         .await
         .context("starting the gateway")?;
     println!(
-        "gateway  SIP udp:{}  API {}  (incoming_mode = flow, stop tone #)",
+        "gateway  SIP udp:{}  API {}",
         gateway.sip_addr(),
         gateway.public_url()
     );
-    println!("webhook  {}", hook.url);
+    println!(
+        "bot      notifications to {}; answers, records (beep, stop tone #), hangs up",
+        hook.url
+    );
     println!(
         "caller   dialing sip:voicemail@{}, then saying {:.2} s of speech and pressing #",
         gateway.sip_addr(),
         phrase.duration_ms() as f64 / 1_000.0
     );
+    let bot = bot::Bot {
+        api: gateway.api_addr(),
+        token: runtime::config::DEV_TOKEN.to_string(),
+        callback: hook.url.clone(),
+    };
     let script = caller::Script {
         phrase,
         pause_before_digit: Duration::from_millis(500),
     };
-    let log = caller::call(gateway.sip_addr(), &script).await;
-    let log = match log {
-        Ok(log) => log,
-        Err(e) => {
-            gateway.shutdown().await;
-            return Err(e.context("the test caller"));
-        }
+    let (caller_done, caller_gone) = tokio::sync::oneshot::channel::<()>();
+    let calling = async {
+        let result = caller::call(gateway.sip_addr(), &script).await;
+        let _ = caller_done.send(());
+        result
     };
-    let notifications = collect_until_completion(&mut hook.bodies).await;
+    // The bot goes on until the call is deleted, at most a while after the caller is gone.
+    let give_up = async {
+        let _ = caller_gone.await;
+        tokio::time::sleep(NOTIFICATION_WAIT).await;
+    };
+    let (called, handled) = tokio::join!(calling, bot.run(&mut hook.bodies, give_up));
     gateway.shutdown().await;
-    let completion = notifications
-        .iter()
-        .find_map(record_operation)
-        .cloned()
-        .ok_or_else(|| {
-            anyhow!(
-                "the call ended but no recordOperation notification arrived ({} others)",
-                notifications.len()
-            )
-        })?;
+    let log = called.context("the test caller")?;
+    let handled = handled.context("the demo bot")?;
+    let completion = handled.completion.clone().ok_or_else(|| {
+        let seen: Vec<String> = handled.notifications.iter().map(summary).collect();
+        anyhow!(
+            "the call ended but no finished recordOperation was notified; received: [{}]",
+            seen.join("; ")
+        )
+    })?;
     let recording = newest_wav(&dir.join("recordings"))?;
     Ok(Outcome {
         caller: log,
-        notifications,
+        notifications: handled.notifications,
         completion,
         recording,
     })
-}
-
-/// Notifications until the record operation's, or until `NOTIFICATION_WAIT` passes.
-async fn collect_until_completion(
-    bodies: &mut mpsc::UnboundedReceiver<String>,
-) -> Vec<serde_json::Value> {
-    let mut seen = Vec::new();
-    let wait = tokio::time::sleep(NOTIFICATION_WAIT);
-    tokio::pin!(wait);
-    loop {
-        tokio::select! {
-            body = bodies.recv() => {
-                let Some(body) = body else { return seen };
-                let value = serde_json::from_str(&body)
-                    .unwrap_or(serde_json::Value::String(body));
-                let done = record_operation(&value).is_some();
-                seen.push(value);
-                if done {
-                    return seen;
-                }
-            }
-            _ = &mut wait => return seen,
-        }
-    }
-}
-
-/// The body when it reports a finished record operation.
-fn record_operation(body: &serde_json::Value) -> Option<&serde_json::Value> {
-    let data = body.get("value")?.get(0)?.get("resourceData")?;
-    let finished = data.get("@odata.type")?.as_str()? == "#microsoft.graph.recordOperation"
-        && matches!(data.get("status")?.as_str()?, "completed" | "failed");
-    finished.then_some(body)
 }
 
 fn newest_wav(dir: &Path) -> anyhow::Result<PathBuf> {
