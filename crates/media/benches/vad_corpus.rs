@@ -157,12 +157,26 @@ fn through_codec(pcm: &[i16], rate: u32) -> Vec<i16> {
 fn endpoints(pcm: &[i16], rate: u32) -> Vec<(Endpoint, Duration)> {
     let mut vad = Vad::default();
     let mut ep = Endpointer::default();
+    let proto: Option<(f32, f32)> = std::env::var("PROTO").ok().map(|v| {
+        let (a, b) = v.split_once(',').unwrap();
+        (a.parse().unwrap(), b.parse().unwrap())
+    });
+    let mut peak = -120.0f32;
     pcm.chunks_exact((rate / 50) as usize)
         .enumerate()
         .filter_map(|(i, f)| {
             let at = FRAME * i as u32;
-            ep.process(at, FRAME, vad.process(f))
-                .map(|e| (e, at + FRAME))
+            let db = media::vad::frame_dbfs(f);
+            let mut sp = vad.process_db(db);
+            if let Some((dyn_db, decay)) = proto {
+                if sp {
+                    peak = (peak - decay).max(db);
+                } else {
+                    peak -= decay;
+                }
+                sp = sp && db > peak - dyn_db;
+            }
+            ep.process(at, FRAME, sp).map(|e| (e, at + FRAME))
         })
         .collect()
 }

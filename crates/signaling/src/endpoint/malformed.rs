@@ -9,8 +9,8 @@ use super::addressing;
 use crate::message::{HeaderName, Headers, Response, Via};
 use crate::transaction::{Target, Transport};
 
-/// The 400 for an unparseable request, and where it goes; `None` for responses and for
-/// requests whose Via cannot be recovered.
+/// The 400 for an unparseable request, and where it goes; `None` for responses, for ACKs and
+/// for requests whose Via cannot be recovered.
 pub(crate) fn bad_request(
     bytes: &[u8],
     error: &crate::Error,
@@ -20,7 +20,8 @@ pub(crate) fn bad_request(
     let text = std::str::from_utf8(bytes.get(..bytes.len().min(8192))?).ok()?;
     let mut lines = text.split("\r\n").flat_map(|l| l.split('\n'));
     let start = lines.next()?;
-    if start.starts_with("SIP/") || !start.ends_with("SIP/2.0") {
+    // RFC 3261 §17.2.1: an ACK is never answered, malformed or not.
+    if start.starts_with("SIP/") || !start.ends_with("SIP/2.0") || start.starts_with("ACK ") {
         return None;
     }
     let mut headers = Headers::new();
@@ -76,5 +77,16 @@ mod tests {
         assert_eq!(r.status, 400);
         assert!(r.reason.contains("CSeq"));
         assert!(bad_request(b"\x00\x01garbage", &err, source, Transport::Udp).is_none());
+    }
+
+    #[test]
+    fn a_malformed_ack_is_never_answered() {
+        let raw = b"ACK sip:bot@192.0.2.2 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bKq\r\nCSeq: x ACK\r\n\r\n";
+        let err = crate::Error::BadHeader {
+            name: "CSeq",
+            kind: ParseErrorKind::Number,
+        };
+        let source = "192.0.2.1:5062".parse().unwrap();
+        assert!(bad_request(raw, &err, source, Transport::Udp).is_none());
     }
 }
