@@ -225,9 +225,50 @@ impl SipTransport {
                 Ok(_) => return buf.len() <= MAX_MESSAGE,
                 Err(e) => {
                     tracing::info!(%peer, error = %e, "closing SIP TCP connection after a framing error");
+                    if let Some(reply) = signaling::endpoint::stream_framing_error(buf, &e, peer) {
+                        if let Some(w) = self.tcp.lock().await.get(&peer).cloned() {
+                            let _ = w.send(Bytes::from(reply)).await;
+                        }
+                    }
                     return false;
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn tcp_message_without_content_length_gets_400_and_framed_messages_arrive_whole() {
+        let (t, mut rx) = SipTransport::bind("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let mut s = TcpStream::connect(t.local_addr()).await.unwrap();
+        let ok = "OPTIONS sip:bot@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bKa\r\n\
+                  From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:bot@127.0.0.1>\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\n\
+                  Content-Length: 0\r\n\r\n";
+        // Split across writes: framing must wait for the whole message.
+        s.write_all(&ok.as_bytes()[..40]).await.unwrap();
+        s.flush().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await; // let the first half arrive alone
+        s.write_all(&ok.as_bytes()[40..]).await.unwrap();
+        let m = tokio::time::timeout(std::time::Duration::from_secs(2), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(m.proto, Proto::Tcp);
+        assert_eq!(&m.bytes[..], ok.as_bytes());
+        let bad = ok.replace("Content-Length: 0\r\n", "").replace("c1", "c2");
+        s.write_all(bad.as_bytes()).await.unwrap();
+        let mut reply = Vec::new();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), s.read_to_end(&mut reply))
+            .await;
+        let reply = String::from_utf8_lossy(&reply);
+        assert!(reply.starts_with("SIP/2.0 400"), "{reply}");
+        assert!(reply.contains("Call-ID: c2"), "{reply}");
     }
 }

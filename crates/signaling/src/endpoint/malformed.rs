@@ -58,6 +58,16 @@ pub(crate) fn bad_request(
     ))
 }
 
+/// The 400 for a stream message that cannot be framed (RFC 3261 §18.3: Content-Length is
+/// required on TCP and must be right), as bytes to write before closing the connection.
+pub fn stream_framing_error(
+    bytes: &[u8],
+    error: &crate::Error,
+    source: SocketAddr,
+) -> Option<Vec<u8>> {
+    bad_request(bytes, error, source, Transport::Tcp).map(|(_, r)| r.to_bytes())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -50,6 +50,7 @@ use crate::transaction::{Target, TransactionEvent, TransactionId, TransactionLay
 
 pub use crate::registration::{RegistrationConfig, RegistrationEvent};
 pub use crate::transaction::Transport;
+pub use malformed::stream_framing_error;
 pub use types::{
     CallHandle, CommandError, Credentials, EndReason, EndpointConfig, EndpointEvent, Transmit,
 };
