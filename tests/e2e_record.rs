@@ -27,11 +27,20 @@ impl Bot {
             ("CALLCLIP_API_TOKENS", TOKEN.to_string()),
         ];
         env.extend(extra.iter().cloned());
-        Bot { gw: Gateway::start(name, &env), hook }
+        Bot {
+            gw: Gateway::start(name, &env),
+            hook,
+        }
     }
 
     fn post(&self, path: &str, body: Value) -> support::http::Response {
-        request(self.gw.api, "POST", path, Some(TOKEN), Some(&body.to_string()))
+        request(
+            self.gw.api,
+            "POST",
+            path,
+            Some(TOKEN),
+            Some(&body.to_string()),
+        )
     }
 
     /// Starts a sipp caller in the background; it is killed if the test ends first.
@@ -55,28 +64,39 @@ impl Bot {
 
     /// Waits for the incoming call, answers it, waits until it is established; returns its id.
     fn answer_incoming(&self) -> String {
-        let created = self.hook.wait_for(Duration::from_secs(15), |n| n["changeType"] == "created");
-        let id = created["resourceData"]["id"].as_str().expect("call id").to_string();
+        let created = self
+            .hook
+            .wait_for(Duration::from_secs(15), |n| n["changeType"] == "created");
+        let id = created["resourceData"]["id"]
+            .as_str()
+            .expect("call id")
+            .to_string();
         let r = self.post(
             &format!("/communications/calls/{id}/answer"),
             json!({"callbackUri": self.hook.url(), "acceptedModalities": ["audio"],
                    "mediaConfig": {"@odata.type": "#microsoft.graph.serviceHostedMediaConfig"}}),
         );
         assert_eq!(r.status, 202, "answer: {}", r.text());
-        self.hook.wait_for(Duration::from_secs(10), |n| n["resourceData"]["state"] == "established");
+        self.hook.wait_for(Duration::from_secs(10), |n| {
+            n["resourceData"]["state"] == "established"
+        });
         id
     }
 
     fn wait_op_done(&self, within: Duration) -> Value {
         self.hook.wait_for(within, |n| {
-            n["changeType"] == "deleted" && n["resourceData"]["@odata.type"] != "#microsoft.graph.call"
+            n["changeType"] == "deleted"
+                && n["resourceData"]["@odata.type"] != "#microsoft.graph.call"
         })
     }
 
     fn download(&self, op: &Value) -> (u16, Vec<u8>) {
         let loc = op["recordingLocation"].as_str().expect("recordingLocation");
         let token = op["recordingAccessToken"].as_str().expect("token");
-        let path = loc.split_once("127.0.0.1").map(|(_, p)| p.split_once('/').map(|x| x.1).unwrap_or("")).unwrap_or("");
+        let path = loc
+            .split_once("127.0.0.1")
+            .map(|(_, p)| p.split_once('/').map(|x| x.1).unwrap_or(""))
+            .unwrap_or("");
         let r = request(self.gw.api, "GET", &format!("/{path}"), Some(token), None);
         (r.status, r.body)
     }
@@ -107,7 +127,10 @@ fn wav_seconds(bytes: &[u8]) -> f64 {
 
 fn rms(bytes: &[u8]) -> f64 {
     let mut r = hound::WavReader::new(std::io::Cursor::new(bytes)).expect("a valid WAV");
-    let s: Vec<f64> = r.samples::<i16>().map(|s| f64::from(s.unwrap_or(0))).collect();
+    let s: Vec<f64> = r
+        .samples::<i16>()
+        .map(|s| f64::from(s.unwrap_or(0)))
+        .collect();
     (s.iter().map(|x| x * x).sum::<f64>() / s.len().max(1) as f64).sqrt()
 }
 
@@ -126,9 +149,16 @@ fn stop_tone_ends_the_recording_and_the_wav_holds_the_speech_without_the_tone() 
         ("clientContext", json!("x".repeat(257))),
         ("playBeep", json!("yes")),
     ] {
-        let r = bot.post(&format!("/communications/calls/{id}/record"), json!({ field: value }));
+        let r = bot.post(
+            &format!("/communications/calls/{id}/record"),
+            json!({ field: value }),
+        );
         assert_eq!(r.status, 400, "{field}: {}", r.text());
-        assert!(r.text().contains(field), "the error names {field}: {}", r.text());
+        assert!(
+            r.text().contains(field),
+            "the error names {field}: {}",
+            r.text()
+        );
     }
     let r = bot.post(
         &format!("/communications/calls/{id}/record"),
@@ -136,9 +166,18 @@ fn stop_tone_ends_the_recording_and_the_wav_holds_the_speech_without_the_tone() 
                "initialSilenceTimeoutInSeconds": 5, "playBeep": true, "clientContext": "ctx-1"}),
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    assert!(r.header("Location").unwrap_or("").contains("/operations/"), "{:?}", r.headers);
+    assert!(
+        r.header("Location").unwrap_or("").contains("/operations/"),
+        "{:?}",
+        r.headers
+    );
     let op = bot.wait_op_done(Duration::from_secs(20))["resourceData"].clone();
-    assert_eq!(op["completionReason"], "stopToneDetected", "{op}\n{}", bot.gw.log_text());
+    assert_eq!(
+        op["completionReason"],
+        "stopToneDetected",
+        "{op}\n{}",
+        bot.gw.log_text()
+    );
     assert_eq!(op["status"], "completed");
     assert_eq!(op["clientContext"], "ctx-1");
     let (status, wav) = bot.download(&op);
@@ -165,17 +204,25 @@ fn caller_hang_up_mid_recording_completes_the_operation_before_the_call_is_delet
     let mut order = Vec::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while order.len() < 2 && std::time::Instant::now() < deadline {
-        let n = bot.hook.wait_for(Duration::from_secs(20), |n| n["changeType"] == "deleted");
+        let n = bot
+            .hook
+            .wait_for(Duration::from_secs(20), |n| n["changeType"] == "deleted");
         order.push(n);
     }
-    assert_eq!(order[0]["resourceData"]["@odata.type"], "#microsoft.graph.recordOperation", "{order:?}");
+    assert_eq!(
+        order[0]["resourceData"]["@odata.type"], "#microsoft.graph.recordOperation",
+        "{order:?}"
+    );
     assert_eq!(order[1]["resourceData"]["state"], "terminated", "{order:?}");
     let op = &order[0]["resourceData"];
     assert_eq!(op["completionReason"], "operationCanceled");
     assert_eq!(op["status"], "completed");
     let (status, wav) = bot.download(op);
     assert_eq!(status, 200);
-    assert!(wav_seconds(&wav) > 2.0, "the audio before the hang-up is kept");
+    assert!(
+        wav_seconds(&wav) > 2.0,
+        "the audio before the hang-up is kept"
+    );
     let _ = caller.join();
 }
 
@@ -196,7 +243,10 @@ fn max_record_duration_caps_the_wav_length() {
     assert_eq!(op["resultInfo"]["subcode"], 8515);
     let (_, wav) = bot.download(&op);
     let secs = wav_seconds(&wav);
-    assert!((secs - 3.0).abs() <= 0.0201, "recording is {secs:.3} s, want 3 s ± 20 ms");
+    assert!(
+        (secs - 3.0).abs() <= 0.0201,
+        "recording is {secs:.3} s, want 3 s ± 20 ms"
+    );
     let _ = caller.join();
 }
 
@@ -207,7 +257,10 @@ fn initial_silence_times_out_and_fails() {
     let bot = Bot::start("silence", &[]);
     let caller = bot.call("silence_10s_pcmu.pcap", 8000);
     let id = bot.answer_incoming();
-    let r = bot.post(&format!("/communications/calls/{id}/record"), json!({"initialSilenceTimeoutInSeconds": 2}));
+    let r = bot.post(
+        &format!("/communications/calls/{id}/record"),
+        json!({"initialSilenceTimeoutInSeconds": 2}),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let op = bot.wait_op_done(Duration::from_secs(15))["resourceData"].clone();
     assert_eq!(op["completionReason"], "initialSilenceTimeout", "{op}");
@@ -222,16 +275,27 @@ fn subscribe_to_tone_reports_each_digit_with_increasing_sequence_ids() {
     let bot = Bot::start("tones", &[]);
     let caller = bot.call("caller_short_pcmu_dtmf.pcap", 9000);
     let id = bot.answer_incoming();
-    let r = bot.post(&format!("/communications/calls/{id}/subscribeToTone"), json!({"clientContext": "t"}));
+    let r = bot.post(
+        &format!("/communications/calls/{id}/subscribeToTone"),
+        json!({"clientContext": "t"}),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let mut tones = Vec::new();
     while tones.len() < 3 {
-        let n = bot.hook.wait_for(Duration::from_secs(15), |n| !n["resourceData"]["toneInfo"].is_null());
+        let n = bot.hook.wait_for(Duration::from_secs(15), |n| {
+            !n["resourceData"]["toneInfo"].is_null()
+        });
         tones.push(n["resourceData"]["toneInfo"].clone());
     }
-    let names: Vec<&str> = tones.iter().map(|t| t["tone"].as_str().unwrap_or("")).collect();
+    let names: Vec<&str> = tones
+        .iter()
+        .map(|t| t["tone"].as_str().unwrap_or(""))
+        .collect();
     assert_eq!(names, ["tone1", "tone2", "pound"]);
-    let seq: Vec<i64> = tones.iter().map(|t| t["sequenceId"].as_i64().unwrap_or(-1)).collect();
+    let seq: Vec<i64> = tones
+        .iter()
+        .map(|t| t["sequenceId"].as_i64().unwrap_or(-1))
+        .collect();
     assert!(seq.windows(2).all(|w| w[1] == w[0] + 1), "{seq:?}");
     let _ = caller.join();
 }
@@ -243,10 +307,16 @@ fn cancel_media_processing_fails_the_running_record_with_operation_canceled() {
     let bot = Bot::start("cancel", &[]);
     let caller = bot.call("caller_pcmu.pcap", 8000);
     let id = bot.answer_incoming();
-    let r = bot.post(&format!("/communications/calls/{id}/record"), json!({"maxRecordDurationInSeconds": 30}));
+    let r = bot.post(
+        &format!("/communications/calls/{id}/record"),
+        json!({"maxRecordDurationInSeconds": 30}),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     std::thread::sleep(Duration::from_secs(2)); // let the recording run a while
-    let r = bot.post(&format!("/communications/calls/{id}/cancelMediaProcessing"), json!({}));
+    let r = bot.post(
+        &format!("/communications/calls/{id}/cancelMediaProcessing"),
+        json!({}),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let op = bot.wait_op_done(Duration::from_secs(10))["resourceData"].clone();
     assert_eq!(op["completionReason"], "operationCanceled", "{op}");
@@ -262,13 +332,63 @@ fn errors_use_the_graph_envelope() {
     let bot = Bot::start("errors", &[]);
     let r = request(bot.gw.api, "GET", "/communications/calls/nope", None, None);
     assert_eq!(r.status, 401);
-    let r = request(bot.gw.api, "GET", "/communications/calls/nope", Some(TOKEN), None);
+    let r = request(
+        bot.gw.api,
+        "GET",
+        "/communications/calls/nope",
+        Some(TOKEN),
+        None,
+    );
     assert_eq!(r.status, 404);
     assert_eq!(r.json()["error"]["code"], "8522");
-    let r = request(bot.gw.api, "POST", "/communications/calls", Some(TOKEN), Some("{not json"));
+    let r = request(
+        bot.gw.api,
+        "POST",
+        "/communications/calls",
+        Some(TOKEN),
+        Some("{not json"),
+    );
     assert_eq!(r.status, 400, "{}", r.text());
     assert_eq!(r.json()["error"]["code"], "invalidRequest");
     let r = request(bot.gw.api, "GET", "/no/such/route", Some(TOKEN), None);
     assert_eq!(r.status, 404);
     assert!(r.json()["error"]["code"].is_string(), "{}", r.text());
+}
+
+#[test]
+fn stream_while_recording_publishes_the_location_while_running_and_streams_to_the_end() {
+    let _g = serial();
+    require_tools(&["sipp"]);
+    let bot = Bot::start("stream", &[]);
+    let caller = bot.call("caller_short_pcmu_dtmf.pcap", 12000);
+    let id = bot.answer_incoming();
+    let r = bot.post(
+        &format!("/communications/calls/{id}/record"),
+        json!({"stopTones": ["#"], "maxRecordDurationInSeconds": 20, "streamWhileRecording": true}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let running = bot.hook.wait_for(Duration::from_secs(10), |n| {
+        n["changeType"] == "updated" && n["resourceData"]["status"] == "running"
+    });
+    let op = running["resourceData"].clone();
+    assert!(op["recordingLocation"].is_string(), "{op}");
+    // The download started now follows the file until the recording ends.
+    let started = std::time::Instant::now();
+    let (status, streamed) = bot.download(&op);
+    assert_eq!(status, 200);
+    assert!(
+        started.elapsed() > Duration::from_secs(2),
+        "the download followed the live recording"
+    );
+    let done = bot.wait_op_done(Duration::from_secs(20))["resourceData"].clone();
+    assert_eq!(done["completionReason"], "stopToneDetected", "{done}");
+    let (_, finished) = bot.download(&done);
+    // The live stream saw every sample of the final file (it may hold the cut tone too).
+    assert!(
+        streamed.len() + 100 >= finished.len(),
+        "streamed {} bytes, file {}",
+        streamed.len(),
+        finished.len()
+    );
+    let _ = caller.join();
 }

@@ -83,7 +83,9 @@ pub fn free_port() -> u16 {
 pub fn sipp_media_port() -> u16 {
     for _ in 0..200 {
         let p = 16000 + 4 * (free_port() % 50);
-        if UdpSocket::bind(("127.0.0.1", p)).is_ok() && UdpSocket::bind(("127.0.0.1", p + 2)).is_ok() {
+        if UdpSocket::bind(("127.0.0.1", p)).is_ok()
+            && UdpSocket::bind(("127.0.0.1", p + 2)).is_ok()
+        {
             return p;
         }
     }

@@ -95,6 +95,8 @@ pub struct CallTask {
     subscribed: bool,
     next_op: u128,
     ops: HashMap<OperationId, (api::OperationId, bool)>,
+    /// Record operations with streamWhileRecording whose file is not open yet.
+    streaming: HashSet<OperationId>,
     writers: HashMap<OperationId, (RecordingWriter, api::RecordingId)>,
     finished_recordings: HashMap<OperationId, api::RecordingId>,
     stopped: HashSet<PlaybackId>,
@@ -186,6 +188,7 @@ impl CallTask {
             subscribed: false,
             next_op: 1,
             ops: HashMap::new(),
+            streaming: HashSet::new(),
             writers: HashMap::new(),
             finished_recordings: HashMap::new(),
             stopped: HashSet::new(),
@@ -295,6 +298,9 @@ impl CallTask {
                 hang_up_after,
             } => {
                 let id = self.new_op(op, hang_up_after);
+                if params.stream_while_recording {
+                    self.streaming.insert(id);
+                }
                 if let Err(e) = self.queue.record(now, id, params) {
                     warn!(error = %e, "record refused");
                 }
@@ -458,6 +464,21 @@ impl CallTask {
                     Ok(w) => {
                         let link = self.api.recording_started(&self.call, path);
                         self.writers.insert(op, (w, link.id));
+                        // streamWhileRecording: recordingLocation is published while running.
+                        if let (true, Some((api_op, _))) =
+                            (self.streaming.remove(&op), self.ops.get(&op))
+                        {
+                            self.api.call_event(CallEvent::OperationUpdated {
+                                call: self.call.clone(),
+                                op: api_op.clone(),
+                                outcome: api::OperationOutcome {
+                                    status: api::OperationStatus::Running,
+                                    completion_reason: None,
+                                    result_info: None,
+                                    recording: Some(link.id),
+                                },
+                            });
+                        }
                     }
                     Err(e) => {
                         warn!(error = %e, path = %path.display(), "cannot create the recording file");
