@@ -236,3 +236,67 @@ fn sigterm_refuses_new_calls_hangs_up_after_drain_and_exits_zero() {
         gw.log_text()
     );
 }
+
+/// RMS of a 16-bit WAV, and its sample rate.
+fn wav_rms(path: &std::path::Path) -> (f64, u32) {
+    let mut r = hound::WavReader::open(path).expect("a valid WAV");
+    let rate = r.spec().sample_rate;
+    let s: Vec<f64> = r
+        .samples::<i16>()
+        .map(|s| f64::from(s.unwrap_or(0)))
+        .collect();
+    (
+        (s.iter().map(|x| x * x).sum::<f64>() / s.len().max(1) as f64).sqrt(),
+        rate,
+    )
+}
+
+#[test]
+fn opus_from_baresip_decodes_to_speech_in_the_recording() {
+    let _g = serial();
+    require_tools(&["baresip"]);
+    let gw = Gateway::start(
+        "opus",
+        &[
+            ("CALLCLIP_INCOMING_MODE", "flow".to_string()),
+            ("CALLCLIP_RTP_CODECS", "opus,PCMU".to_string()),
+            ("CALLCLIP_CALLS_FLOW_MAX_SILENCE_SECONDS", "10".to_string()),
+        ],
+    );
+    // caller_8k.wav: 1 s silence, speech, 3 s silence (12 s); # at 10 s ends the recording.
+    let out = std::process::Command::new("python3")
+        .arg(peers().join("baresip/baresip_call.py"))
+        .args(["--target", &format!("sip:bot@{}", gw.sip)])
+        .args(["--codecs", "opus/48000/2,PCMU/8000/1"])
+        .arg("--wav")
+        .arg(media_dir().join("audio/caller_8k.wav"))
+        .args(["--dtmf", "#@10", "--hangup-after", "0", "--max-call", "20"])
+        .arg("--log")
+        .arg(gw.dir.join("baresip.log"))
+        .output()
+        .expect("baresip");
+    assert!(
+        out.status.success(),
+        "baresip call failed:\n{}\n{}",
+        text(&out),
+        gw.log_text()
+    );
+    let log = gw.log_text();
+    assert!(
+        log.contains("codec=Opus"),
+        "opus must be negotiated:\n{log}"
+    );
+    assert!(log.contains("stopToneDetected"), "{log}");
+    let wav = std::fs::read_dir(gw.dir.join("recordings"))
+        .expect("recordings dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "wav"))
+        .expect("a recording");
+    let (rms, rate) = wav_rms(&wav);
+    assert_eq!(rate, 16_000, "opus is recorded at 16 kHz");
+    assert!(
+        rms > 300.0,
+        "the opus audio decoded to speech (RMS {rms:.0})"
+    );
+}

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+// The demo's wall time is what the issue promises (< 15 s), so this test reads the clock.
+#[allow(clippy::disallowed_methods)]
 #[test]
 fn demo_records_the_phrase_until_pound_and_prints_it() {
     let dir = support::temp_dir("demo");
