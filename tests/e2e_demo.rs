@@ -24,7 +24,11 @@ fn demo_records_the_phrase_until_pound_and_prints_it() {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let all = format!("--- stdout\n{stdout}\n--- stderr\n{stderr}");
-    assert!(out.status.success(), "demo failed ({:?})\n{all}", out.status);
+    assert!(
+        out.status.success(),
+        "demo failed ({:?})\n{all}",
+        out.status
+    );
     assert!(took < Duration::from_secs(15), "demo took {took:?}\n{all}");
 
     assert!(stdout.contains("\"stopToneDetected\""), "{all}");
@@ -36,7 +40,12 @@ fn demo_records_the_phrase_until_pound_and_prints_it() {
         .map(|p| PathBuf::from(p.trim()))
         .unwrap_or_else(|| panic!("no recording line\n{all}"));
     assert_eq!(path.extension().and_then(|e| e.to_str()), Some("wav"));
-    assert!(path.starts_with(&dir), "{} not under {}", path.display(), dir.display());
+    assert!(
+        path.starts_with(&dir),
+        "{} not under {}",
+        path.display(),
+        dir.display()
+    );
     let wav = hound::WavReader::open(&path).expect("the recording is a readable WAV");
     let spec = wav.spec();
     let seconds = f64::from(wav.duration()) / f64::from(spec.sample_rate);

@@ -392,3 +392,36 @@ fn stream_while_recording_publishes_the_location_while_running_and_streams_to_th
     );
     let _ = caller.join();
 }
+
+#[test]
+fn the_built_in_flow_records_without_a_bot_and_notifies_the_completion() {
+    let _g = serial();
+    require_tools(&["sipp"]);
+    let bot = Bot::start(
+        "flow",
+        &[
+            ("CALLCLIP_INCOMING_MODE", "flow".to_string()),
+            ("CALLCLIP_CALLS_FLOW_MAX_SILENCE_SECONDS", "5".to_string()),
+        ],
+    );
+    // The flow hangs up after the recording: EXPECT_BYE-like, the caller waits for it.
+    let caller = bot.call("caller_short_pcmu_dtmf.pcap", 15000);
+    let op = bot.wait_op_done(Duration::from_secs(20))["resourceData"].clone();
+    assert_eq!(
+        op["@odata.type"], "#microsoft.graph.recordOperation",
+        "{op}"
+    );
+    assert_eq!(op["completionReason"], "stopToneDetected", "{op}");
+    let (status, wav) = bot.download(&op);
+    assert_eq!(status, 200);
+    assert!(
+        (5.5..=7.3).contains(&wav_seconds(&wav)),
+        "{}",
+        wav_seconds(&wav)
+    );
+    let ended = bot.hook.wait_for(Duration::from_secs(10), |n| {
+        n["resourceData"]["state"] == "terminated"
+    });
+    assert_eq!(ended["changeType"], "deleted");
+    let _ = caller.join();
+}

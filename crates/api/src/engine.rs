@@ -313,6 +313,13 @@ pub enum CallEvent {
         op: OperationId,
         outcome: OperationOutcome,
     },
+    /// A record operation the engine started on its own (the built-in flow): the API keeps it
+    /// like one a bot started, so it can be read and its completion is notified.
+    RecordStarted {
+        call: CallId,
+        op: OperationId,
+        client_context: Option<String>,
+    },
     /// The call is over; the API sends `deleted` with `state:"terminated"`.
     Terminated {
         call: CallId,

@@ -112,6 +112,21 @@ impl ApiHandle {
                 let body = notify::body("updated", &model::call_path(&call), model::call(c));
                 Some((call, c.callback_uri.clone(), body))
             }
+            CallEvent::RecordStarted {
+                call,
+                op,
+                client_context,
+            } => {
+                let c = store.call_mut(&call).filter(|c| !c.is_over())?;
+                let mut o = crate::store::Operation::new(
+                    OpKind::Record,
+                    OperationStatus::Running,
+                    client_context,
+                );
+                o.id = op.clone();
+                c.operations.insert(op, o);
+                None
+            }
             CallEvent::OperationUpdated { call, op, outcome } => {
                 let c = store.call_mut(&call)?;
                 let callback = c.callback_uri.clone();

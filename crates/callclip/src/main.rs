@@ -42,8 +42,8 @@ enum Command {
     Record(record_cmd::Args),
     /// List the sound devices `record` can use.
     Devices,
-    /// Run the gateway on loopback with a built-in caller that leaves a message and presses #;
-    /// print the notification, the recording and its waveform.
+    /// Run the gateway on loopback with a built-in bot and a caller who leaves a message and
+    /// presses #; print the notification, the recording and its waveform.
     Demo(demo::Args),
 }
 

@@ -14,6 +14,8 @@
 //! next SpeechStarted is emitted only at or after `e + S` (or never), while the caller's next
 //! sentence begins after `e` following a true pause shorter than S. The recorder's
 //! `maxSilenceTimeout` timer runs from SpeechEnded, so that is exactly a recording cut short.
+//! The table also counts them with the silence running only to the onset SpeechStarted is dated
+//! back to ("dated"), which leaves out the `MIN_SPEECH` confirmation delay.
 #![allow(clippy::unwrap_used)] // A bench binary: a broken corpus should stop it loudly.
 
 use std::collections::BTreeMap;
@@ -96,6 +98,8 @@ fn build_corpus() -> Option<PathBuf> {
     let status = Command::new("bash")
         .arg(&script)
         .arg(&dir)
+        // Only the table goes to stdout.
+        .stdout(std::io::stderr())
         .status()
         .unwrap();
     assert!(status.success(), "{} failed", script.display());

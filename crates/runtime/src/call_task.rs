@@ -79,6 +79,7 @@ pub struct CallTask {
     call: CallId,
     clock: Clock,
     socket: UdpSocket,
+    rtcp: UdpSocket,
     _port: RtpPort,
     remote: SocketAddr,
     remote_latched: bool,
@@ -162,6 +163,7 @@ impl CallTask {
         sender_cfg.telephone_event_pt = n.telephone_event_pt;
         let sender = RtpSender::new(sender_cfg)?;
         let socket = UdpSocket::from_std(setup.port.socket.try_clone()?)?;
+        let rtcp = UdpSocket::from_std(setup.port.rtcp.try_clone()?)?;
         let pcm_rate = kind.pcm_rate();
         let queue = MediaQueue::new(RecorderConfig {
             media_receive_timeout: setup.receive_timeout,
@@ -172,6 +174,7 @@ impl CallTask {
             call: setup.call,
             clock,
             socket,
+            rtcp,
             _port: setup.port,
             remote: setup.negotiated.remote_addr,
             remote_latched: false,
@@ -199,6 +202,7 @@ impl CallTask {
 
     pub async fn run(mut self, mut commands: mpsc::Receiver<CallCommand>) {
         let mut buf = vec![0u8; 2048];
+        let mut rtcp_buf = vec![0u8; 1500];
         let now = self.clock.now();
         self.sender.handle_timeout(now);
         self.pump(now).await;
@@ -213,6 +217,14 @@ impl CallTask {
             .min()
             .unwrap_or_else(|| self.clock.now() + Duration::from_secs(1));
             tokio::select! {
+                r = self.rtcp.recv_from(&mut rtcp_buf) => {
+                    // RTCP on RTP port + 1: the session reads sender reports (it demultiplexes
+                    // by packet type).
+                    if let Ok((n, _)) = r {
+                        let now = self.clock.now();
+                        self.session.handle_rtp(now, rtcp_buf.get(..n).unwrap_or_default());
+                    }
+                }
                 r = self.socket.recv_from(&mut buf) => {
                     let now = self.clock.now();
                     match r {
@@ -263,6 +275,15 @@ impl CallTask {
             .reports
             .send(CallReport::Gone { call: self.handle })
             .await;
+    }
+
+    /// Where RTCP goes without rtcp-mux: the latched RTP source + 1, else the SDP's address.
+    fn rtcp_remote(&self) -> Option<SocketAddr> {
+        if self.remote_latched {
+            let port = self.remote.port().checked_add(1)?;
+            return Some(SocketAddr::new(self.remote.ip(), port));
+        }
+        self.negotiated.remote_rtcp_addr
     }
 
     fn on_datagram(&mut self, now: Duration, from: SocketAddr, data: &[u8]) {
@@ -387,9 +408,15 @@ impl CallTask {
             }
         }
         while let Some(pkt) = self.session.poll_transmit() {
-            // RTCP goes out only with rtcp-mux: we hold no socket on RTP port + 1.
-            if sending && self.negotiated.rtcp_mux {
+            // RFC 5761: with rtcp-mux on the RTP port, else from RTP port + 1 to the peer's
+            // RTCP address.
+            if !sending {
+                continue;
+            }
+            if self.negotiated.rtcp_mux {
                 let _ = self.socket.send_to(&pkt, self.remote).await;
+            } else if let Some(to) = self.rtcp_remote() {
+                let _ = self.rtcp.send_to(&pkt, to).await;
             }
         }
     }

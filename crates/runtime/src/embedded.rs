@@ -25,7 +25,7 @@ pub fn loopback(mut config: Config, dir: &Path) -> Config {
     config.sip.register.registrar = String::new();
     config.api.listen = SocketAddr::new(lo, 0);
     if let Some(port) = free_even_udp_port(lo) {
-        // One call needs one even port; the odd one above keeps the range valid.
+        // Room for the one call of the demo: its RTP port and the RTCP port above.
         config.rtp.ports = format!("{port}-{}", port + 1);
     }
     config.recordings.dir = dir.join("recordings");
@@ -34,14 +34,17 @@ pub fn loopback(mut config: Config, dir: &Path) -> Config {
     config
 }
 
-/// An even UDP port nothing is bound to right now (RTP uses even ports, RFC 3550 §11).
+/// An even UDP port with its odd neighbour, both unbound right now (RTP on the even port, RTCP
+/// on the next, RFC 3550 §11).
 fn free_even_udp_port(ip: IpAddr) -> Option<u16> {
-    (0..32).find_map(|_| {
-        let port = UdpSocket::bind(SocketAddr::new(ip, 0))
-            .and_then(|s| s.local_addr())
-            .ok()?
-            .port();
-        (port % 2 == 0 && port < u16::MAX).then_some(port)
+    (0..64).find_map(|_| {
+        let rtp = UdpSocket::bind(SocketAddr::new(ip, 0)).ok()?;
+        let port = rtp.local_addr().ok()?.port();
+        if port % 2 != 0 || port == u16::MAX {
+            return None;
+        }
+        UdpSocket::bind(SocketAddr::new(ip, port + 1)).ok()?;
+        Some(port)
     })
 }
 

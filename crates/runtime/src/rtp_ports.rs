@@ -25,9 +25,11 @@ pub struct PortsExhausted {
     pub high: u16,
 }
 
-/// A bound RTP socket; its port goes back to the pool on drop.
+/// A bound RTP socket and the RTCP socket on the next port up (RFC 3550 §11); the pair goes
+/// back to the pool on drop.
 pub struct RtpPort {
     pub socket: UdpSocket,
+    pub rtcp: UdpSocket,
     pub port: u16,
     pool: PortPool,
 }
@@ -64,14 +66,17 @@ impl PortPool {
             } else {
                 port + 2
             };
-            if port > high || s.in_use.contains(&port) {
+            if port >= high || s.in_use.contains(&port) {
                 continue;
             }
-            if let Ok(socket) = UdpSocket::bind(SocketAddr::new(ip, port)) {
-                if socket.set_nonblocking(true).is_ok() {
+            let rtp = UdpSocket::bind(SocketAddr::new(ip, port));
+            let rtcp = UdpSocket::bind(SocketAddr::new(ip, port + 1));
+            if let (Ok(socket), Ok(rtcp)) = (rtp, rtcp) {
+                if socket.set_nonblocking(true).is_ok() && rtcp.set_nonblocking(true).is_ok() {
                     s.in_use.insert(port);
                     return Ok(RtpPort {
                         socket,
+                        rtcp,
                         port,
                         pool: self.clone(),
                     });

@@ -45,6 +45,8 @@ pub struct SipLoop {
     clock: Clock,
     endpoint: Endpoint,
     transport: SipTransport,
+    /// TCP messages in send order, written by one task.
+    tcp_out: mpsc::Sender<(SocketAddr, Bytes)>,
     config: Arc<Config>,
     api: ApiHandle,
     prompts: PromptStore,
@@ -81,6 +83,7 @@ impl SipLoop {
         SipLoop {
             clock,
             endpoint,
+            tcp_out: tcp_sender(transport.clone()),
             transport,
             ports: PortPool::new(config.rtp_ports()),
             config,
@@ -263,14 +266,12 @@ impl SipLoop {
                     debug!(error = %e, "SIP send failed");
                 }
             }
-            // A TCP connect may take a while: never hold the loop for it.
+            // A TCP connect may take a while: never hold the loop for it, but keep the order
+            // (a 100 Trying must not overtake the 200 OK on the same connection).
             Proto::Tcp => {
-                let transport = self.transport.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = transport.send(proto, t.to, bytes).await {
-                        debug!(error = %e, "SIP send failed");
-                    }
-                });
+                if self.tcp_out.try_send((t.to, bytes)).is_err() {
+                    warn!(to = %t.to, "SIP TCP send queue full; message dropped");
+                }
             }
         }
     }
@@ -529,6 +530,11 @@ impl SipLoop {
             match crate::flow::record_params(&self.config.calls.flow, self.config.api.max_seconds) {
                 Ok(params) => {
                     let op = api::OperationId::new_random();
+                    self.api.call_event(CallEvent::RecordStarted {
+                        call: e.id.clone(),
+                        op: op.clone(),
+                        client_context: None,
+                    });
                     if let Some(task) = &e.task {
                         let _ = task.try_send(CallCommand::Record {
                             op,
@@ -753,6 +759,19 @@ impl SipLoop {
         self.calls.insert(h, entry);
         Ok(())
     }
+}
+
+/// The task that writes TCP messages one after the other, connecting when needed.
+fn tcp_sender(transport: SipTransport) -> mpsc::Sender<(SocketAddr, Bytes)> {
+    let (tx, mut rx) = mpsc::channel::<(SocketAddr, Bytes)>(4096);
+    tokio::spawn(async move {
+        while let Some((to, bytes)) = rx.recv().await {
+            if let Err(e) = transport.send(Proto::Tcp, to, bytes).await {
+                debug!(error = %e, "SIP send failed");
+            }
+        }
+    });
+    tx
 }
 
 fn party(n: &NameAddr) -> Party {

@@ -76,8 +76,13 @@ impl Bot {
             "acceptedModalities": ["audio"],
             "mediaConfig": {"@odata.type": "#microsoft.graph.serviceHostedMediaConfig"},
         });
-        self.expect(202, "POST", &format!("{}/answer", call_path(call)), Some(body))
-            .await
+        self.expect(
+            202,
+            "POST",
+            &format!("{}/answer", call_path(call)),
+            Some(body),
+        )
+        .await
     }
 
     async fn record(&self, call: &str) -> anyhow::Result<()> {
@@ -89,8 +94,13 @@ impl Bot {
             "maxRecordDurationInSeconds": 30,
             "clientContext": "callclip-demo",
         });
-        self.expect(200, "POST", &format!("{}/record", call_path(call)), Some(body))
-            .await
+        self.expect(
+            200,
+            "POST",
+            &format!("{}/record", call_path(call)),
+            Some(body),
+        )
+        .await
     }
 
     async fn hang_up(&self, call: &str) -> anyhow::Result<()> {
@@ -182,9 +192,7 @@ mod tests {
 
     #[test]
     fn notifications_are_told_apart_by_change_type_resource_and_state() {
-        let n = |change: &str, url: &str, data: Value| {
-            json!({"value": [{"changeType": change, "resourceUrl": url, "resourceData": data}]})
-        };
+        let n = |change: &str, url: &str, data: Value| json!({"value": [{"changeType": change, "resourceUrl": url, "resourceData": data}]});
         let call = |state: &str| json!({"@odata.type": "#microsoft.graph.call", "state": state});
         let created = n("created", "/communications/calls/c1", call("incoming"));
         assert!(matches!(seen(&created), Seen::Incoming { call: "c1" }));

@@ -119,7 +119,9 @@ pub async fn call(gateway: SocketAddr, script: &Script) -> anyhow::Result<Caller
             sip.send_to(&t.bytes, t.to).await.context("sending SIP")?;
         }
         while let Some(event) = ep.poll_event() {
-            on_event(event, handle, now, &prefs, &mut media, &mut stage, &mut log, seed)?;
+            on_event(
+                event, handle, now, &prefs, &mut media, &mut stage, &mut log, seed,
+            )?;
         }
         if let Some(m) = media.as_mut() {
             advance(now, &mut stage, m, script, &mut log)?;

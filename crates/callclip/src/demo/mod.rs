@@ -65,11 +65,7 @@ fn default_dir() -> PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    std::env::temp_dir().join(format!(
-        "callclip-demo-{}-{:x}",
-        std::process::id(),
-        nanos
-    ))
+    std::env::temp_dir().join(format!("callclip-demo-{}-{:x}", std::process::id(), nanos))
 }
 
 /// The gateway settings of the demo: the embedded defaults on loopback; incoming calls are
@@ -117,17 +113,22 @@ async fn demo(dir: &Path, phrase: Arc<media::wav::Pcm>) -> anyhow::Result<Outcom
     let calling = async {
         let result = caller::call(gateway.sip_addr(), &script).await;
         let _ = caller_done.send(());
-        result
+        result.context("the test caller")
     };
     // The bot goes on until the call is deleted, at most a while after the caller is gone.
     let give_up = async {
         let _ = caller_gone.await;
         tokio::time::sleep(NOTIFICATION_WAIT).await;
     };
-    let (called, handled) = tokio::join!(calling, bot.run(&mut hook.bodies, give_up));
+    let handling = async {
+        bot.run(&mut hook.bodies, give_up)
+            .await
+            .context("the demo bot")
+    };
+    // Either side failing ends the demo at once with its reason.
+    let both = tokio::try_join!(calling, handling);
     gateway.shutdown().await;
-    let log = called.context("the test caller")?;
-    let handled = handled.context("the demo bot")?;
+    let (log, handled) = both?;
     let completion = handled.completion.clone().ok_or_else(|| {
         let seen: Vec<String> = handled.notifications.iter().map(summary).collect();
         anyhow!(
@@ -219,7 +220,10 @@ fn print_outcome(o: &Outcome) -> anyhow::Result<()> {
         println!("stop tone # at the end (cut from the audio)");
     }
     println!();
-    print!("{}", waveform::render(&pcm, WAVE_COLS, WAVE_ROWS, span, tone));
+    print!(
+        "{}",
+        waveform::render(&pcm, WAVE_COLS, WAVE_ROWS, span, tone)
+    );
     println!("  [===] speech    # stop tone");
     if reason != "stopToneDetected" {
         bail!("the recording ended with {reason}, not stopToneDetected");

@@ -50,7 +50,10 @@ pub fn render(
     let len = pcm.samples.len();
     let peaks: Vec<f64> = (0..cols)
         .map(|c| {
-            let (a, b) = (c * len / cols, ((c + 1) * len / cols).max(c * len / cols + 1));
+            let (a, b) = (
+                c * len / cols,
+                ((c + 1) * len / cols).max(c * len / cols + 1),
+            );
             pcm.samples
                 .get(a..b.min(len))
                 .unwrap_or_default()
@@ -72,7 +75,11 @@ pub fn render(
     for r in 0..half * 2 {
         out.push_str("  |");
         for &h in &heights {
-            let filled = if r < half { half - r <= h } else { r - half < h };
+            let filled = if r < half {
+                half - r <= h
+            } else {
+                r - half < h
+            };
             out.push(if filled { '|' } else { ' ' });
         }
         out.push_str("|\n");
@@ -93,18 +100,27 @@ pub fn render(
             (c as usize).min(cols.saturating_sub(1))
         };
         // `end` is exclusive: the bracket closes on the column of the last speech sample.
-        let (a, b) = (col(start) + 1, col(end.saturating_sub(Duration::from_millis(1))) + 1);
+        let (a, b) = (
+            col(start) + 1,
+            col(end.saturating_sub(Duration::from_millis(1))) + 1,
+        );
         for m in marks.iter_mut().take(b + 1).skip(a) {
             *m = '=';
         }
-        marks[a] = '[';
-        marks[b.max(a)] = ']';
+        set(&mut marks, a, '[');
+        set(&mut marks, b.max(a), ']');
     }
     if stop_tone {
-        marks[cols + 1] = '#';
+        set(&mut marks, cols + 1, '#');
     }
     let _ = writeln!(out, "  {}", marks.iter().collect::<String>().trim_end());
     out
+}
+
+fn set(marks: &mut [char], at: usize, c: char) {
+    if let Some(m) = marks.get_mut(at) {
+        *m = c;
+    }
 }
 
 #[cfg(test)]

@@ -101,7 +101,10 @@ mod tests {
     #[tokio::test]
     async fn keep_alive_posts_arrive_in_order() {
         let mut hook = start().await.unwrap();
-        let addr = hook.url.trim_start_matches("http://").trim_end_matches("/callback");
+        let addr = hook
+            .url
+            .trim_start_matches("http://")
+            .trim_end_matches("/callback");
         let mut s = TcpStream::connect(addr).await.unwrap();
         for body in ["{\"a\":1}", "{\"b\":2}"] {
             let req = format!(
