@@ -21,14 +21,14 @@ use crate::sip_transport::SipTransport;
 pub enum GatewayError {
     #[error(transparent)]
     Transport(#[from] crate::sip_transport::TransportError),
-    #[error("cannot listen for the API on {addr}: {source}")]
+    #[error("cannot listen for the API on {addr}")]
     ApiBind {
         addr: SocketAddr,
         source: std::io::Error,
     },
     #[error("API setup: {0}")]
     Api(String),
-    #[error("cannot create directory {path}: {source}")]
+    #[error("cannot create directory {path}")]
     Dir {
         path: std::path::PathBuf,
         source: std::io::Error,

@@ -263,7 +263,7 @@ impl SipLoop {
         match proto {
             Proto::Udp => {
                 if let Err(e) = self.transport.send(proto, t.to, bytes).await {
-                    debug!(error = %e, "SIP send failed");
+                    debug!(error = ?e, "SIP send failed");
                 }
             }
             // A TCP connect may take a while: never hold the loop for it, but keep the order
@@ -767,7 +767,7 @@ fn tcp_sender(transport: SipTransport) -> mpsc::Sender<(SocketAddr, Bytes)> {
     tokio::spawn(async move {
         while let Some((to, bytes)) = rx.recv().await {
             if let Err(e) = transport.send(Proto::Tcp, to, bytes).await {
-                debug!(error = %e, "SIP send failed");
+                debug!(error = ?e, "SIP send failed");
             }
         }
     });

@@ -31,13 +31,13 @@ pub struct Inbound {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
-    #[error("cannot bind SIP {proto:?} on {addr}: {source}")]
+    #[error("cannot bind SIP {proto:?} on {addr}")]
     Bind {
         proto: Proto,
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("cannot send SIP to {to}: {source}")]
+    #[error("cannot send SIP to {to}")]
     Send {
         to: SocketAddr,
         source: std::io::Error,
