@@ -409,6 +409,10 @@ fn max_silence_after_speech_completes_and_keeps_half_a_second_of_the_pause() {
     let wav = Wav::parse(&r.body);
     let speech_end = wav.speech_end().expect("the recording holds speech");
     let late = took - (speech_end + 2.0);
+    eprintln!(
+        "maxSilence: done {took:.2} s after the POST, speech end {speech_end:.2} s, wav {:.2} s",
+        wav.seconds()
+    );
     assert!(
         (-0.3..=0.6).contains(&late),
         "completed {took:.2} s after the POST, speech ended at {speech_end:.2} s"
@@ -488,6 +492,7 @@ fn prompts_over_http_in_44k_stereo_and_mu_law_play_for_their_length() {
         );
         let done = bot.wait_op(&op, Duration::from_secs(10));
         let took = posted.elapsed().as_secs_f64();
+        eprintln!("{path}: played {took:.2} s");
         assert_eq!(
             done["completionReason"], "completedSuccessfully",
             "{path}: {done}"
@@ -566,6 +571,7 @@ fn a_caller_that_stops_sending_rtp_ends_the_record_with_media_receive_timeout() 
     );
     let done = bot.wait_op(&op, Duration::from_secs(15));
     let took = posted.elapsed().as_secs_f64();
+    eprintln!("mediaReceiveTimeout: done {took:.2} s after the POST");
     assert_eq!(done["completionReason"], "mediaReceiveTimeout", "{done}");
     assert!(
         (2.5..=5.0).contains(&took),
@@ -780,6 +786,7 @@ fn a_recording_cut_by_kill_9_is_repaired_at_restart_and_keeps_the_audio() {
         "the header matches the file"
     );
     let secs = wav.seconds();
+    eprintln!("kill -9: {secs:.3} s in the file, {recorded:.3} s between the POST and the kill");
     assert!(
         secs >= recorded - 0.3 && secs <= recorded + 0.05,
         "{secs:.3} s kept of {recorded:.3} s recorded before the kill"

@@ -10,6 +10,9 @@ use std::pin::Pin;
 
 use media::Digit;
 use recorder::params::{PromptRef, RecordParams};
+/// The operation vocabulary is the recorder's: one definition of each status, reason and
+/// resultInfo for the machine and the API.
+pub use recorder::{CompletionReason, OperationStatus, ResultInfo};
 use tokio::sync::{mpsc, oneshot};
 
 /// A Graph call id (a UUID string); not the SIP Call-ID, which is the call's `callChainId`.
@@ -244,39 +247,8 @@ impl std::fmt::Display for CallState {
     }
 }
 
-/// Graph `resultInfo`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResultInfo {
-    pub code: u16,
-    pub subcode: u32,
-    pub message: String,
-}
 
-/// Graph `operationStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OperationStatus {
-    NotStarted,
-    Running,
-    Completed,
-    Failed,
-}
 
-/// Every completion reason of recordOperation and playPromptOperation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CompletionReason {
-    OperationCanceled,
-    StopToneDetected,
-    MaxRecordDurationReached,
-    InitialSilenceTimeout,
-    MaxSilenceTimeout,
-    PlayPromptFailed,
-    PlayBeepFailed,
-    MediaReceiveTimeout,
-    UnspecifiedError,
-    CompletedSuccessfully,
-    MediaOperationCanceled,
-    Unknown,
-}
 
 /// The state of an operation as the engine reports it. A terminal status (`completed`/`failed`)
 /// is reported exactly once and, for a call that ends, before [`CallEvent::Terminated`].

@@ -110,29 +110,11 @@ pub fn call(c: &Call) -> Value {
 }
 
 pub fn status_name(s: OperationStatus) -> &'static str {
-    match s {
-        OperationStatus::NotStarted => "notStarted",
-        OperationStatus::Running => "running",
-        OperationStatus::Completed => "completed",
-        OperationStatus::Failed => "failed",
-    }
+    s.as_str()
 }
 
 pub fn completion_reason_name(r: CompletionReason) -> &'static str {
-    match r {
-        CompletionReason::OperationCanceled => "operationCanceled",
-        CompletionReason::StopToneDetected => "stopToneDetected",
-        CompletionReason::MaxRecordDurationReached => "maxRecordDurationReached",
-        CompletionReason::InitialSilenceTimeout => "initialSilenceTimeout",
-        CompletionReason::MaxSilenceTimeout => "maxSilenceTimeout",
-        CompletionReason::PlayPromptFailed => "playPromptFailed",
-        CompletionReason::PlayBeepFailed => "playBeepFailed",
-        CompletionReason::MediaReceiveTimeout => "mediaReceiveTimeout",
-        CompletionReason::UnspecifiedError => "unspecifiedError",
-        CompletionReason::CompletedSuccessfully => "completedSuccessfully",
-        CompletionReason::MediaOperationCanceled => "mediaOperationCanceled",
-        CompletionReason::Unknown => "unknown",
-    }
+    r.as_str()
 }
 
 pub fn operation_type(kind: OpKind) -> &'static str {

@@ -14,7 +14,7 @@ pub enum OperationKind {
 }
 
 /// `commsOperation.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OperationStatus {
     NotStarted,
     Running,
@@ -35,7 +35,7 @@ impl OperationStatus {
 
 /// `completionReason`: the first nine belong to `recordOperation`, the last three to
 /// `playPromptOperation` (API_CONTRACT.md, "record" and "playPrompt").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CompletionReason {
     OperationCanceled,
     StopToneDetected,

@@ -27,46 +27,14 @@ pub fn codec_prefs(names: &[String]) -> Vec<AudioCodec> {
         .collect()
 }
 
-fn status(s: recorder::OperationStatus) -> api::OperationStatus {
-    match s {
-        recorder::OperationStatus::NotStarted => api::OperationStatus::NotStarted,
-        recorder::OperationStatus::Running => api::OperationStatus::Running,
-        recorder::OperationStatus::Completed => api::OperationStatus::Completed,
-        recorder::OperationStatus::Failed => api::OperationStatus::Failed,
-    }
-}
-
-fn reason(r: recorder::CompletionReason) -> api::CompletionReason {
-    use api::CompletionReason as A;
-    use recorder::CompletionReason as R;
-    match r {
-        R::OperationCanceled => A::OperationCanceled,
-        R::StopToneDetected => A::StopToneDetected,
-        R::MaxRecordDurationReached => A::MaxRecordDurationReached,
-        R::InitialSilenceTimeout => A::InitialSilenceTimeout,
-        R::MaxSilenceTimeout => A::MaxSilenceTimeout,
-        R::PlayPromptFailed => A::PlayPromptFailed,
-        R::PlayBeepFailed => A::PlayBeepFailed,
-        R::MediaReceiveTimeout => A::MediaReceiveTimeout,
-        R::UnspecifiedError => A::UnspecifiedError,
-        R::CompletedSuccessfully => A::CompletedSuccessfully,
-        R::MediaOperationCanceled => A::MediaOperationCanceled,
-        R::Unknown => A::Unknown,
-    }
-}
-
 pub fn outcome(
     o: &recorder::OperationOutcome,
     recording: Option<api::RecordingId>,
 ) -> api::OperationOutcome {
     api::OperationOutcome {
-        status: status(o.status),
-        completion_reason: Some(reason(o.completion_reason)),
-        result_info: Some(api::ResultInfo {
-            code: o.result_info.code,
-            subcode: o.result_info.subcode,
-            message: o.result_info.message.clone(),
-        }),
+        status: o.status,
+        completion_reason: Some(o.completion_reason),
+        result_info: Some(o.result_info.clone()),
         recording,
     }
 }

@@ -254,6 +254,13 @@ impl Endpoint {
                 }
             }
         }
+        // RFC 3261 §12.1.1: a response that creates a dialog carries the request's
+        // Record-Route values, in order, so the caller routes its ACK and BYE via the proxies.
+        if request.method == crate::message::Method::Invite && (101..300).contains(&status) {
+            for rr in request.headers.all(&HeaderName::RecordRoute) {
+                r.headers.push(HeaderName::RecordRoute, rr.to_string());
+            }
+        }
         if !self.config.user_agent.is_empty() {
             r.headers
                 .push(HeaderName::Server, self.config.user_agent.clone());
