@@ -25,9 +25,25 @@ fn bot_env<'a>(callback: String, extra: &[(&'a str, String)]) -> Vec<(&'a str, S
         ("CALLCLIP_INCOMING_MODE", "notify".to_string()),
         ("CALLCLIP_CALLBACK_URL", callback),
         ("CALLCLIP_API_TOKENS", TOKEN.to_string()),
+        ("CALLCLIP_RTP_PORTS", rtp_ports()),
     ];
     env.extend(extra.iter().cloned());
     env
+}
+
+/// Ten RTP ports free right now, away from 30000-31999 where other runs on this machine (load
+/// benchmarks) may hold thousands of ports at once.
+fn rtp_ports() -> String {
+    for _ in 0..500 {
+        let base = 40000 + (free_port() % 1000) * 10;
+        let held: Vec<_> = (base..base + 10)
+            .map_while(|p| std::net::UdpSocket::bind(("127.0.0.1", p)).ok())
+            .collect();
+        if held.len() == 10 {
+            return format!("{}-{}", base, base + 9);
+        }
+    }
+    panic!("no ten free UDP ports in 40000-49999");
 }
 
 struct Bot {
@@ -277,8 +293,8 @@ impl Wav {
         self.samples.len() as f64 / f64::from(self.rate)
     }
 
-    /// The end of the last 20 ms window whose RMS is above −40 dBFS.
-    fn speech_end(&self) -> Option<f64> {
+    /// The end (in samples) of the last 20 ms window whose RMS is above −40 dBFS.
+    fn speech_end(&self) -> Option<usize> {
         let win = (self.rate / 50) as usize;
         let threshold = 32768.0 * 10f64.powf(-40.0 / 20.0);
         self.samples
@@ -290,7 +306,7 @@ impl Wav {
                 rms > threshold
             })
             .last()
-            .map(|(i, c)| (i * win + c.len()) as f64 / f64::from(self.rate))
+            .map(|(i, c)| i * win + c.len())
     }
 
     fn rms(&self) -> f64 {
@@ -407,23 +423,26 @@ fn max_silence_after_speech_completes_and_keeps_half_a_second_of_the_pause() {
     );
     assert_eq!(r.status, 200);
     let wav = Wav::parse(&r.body);
-    let speech_end = wav.speech_end().expect("the recording holds speech");
+    let end_sample = wav.speech_end().expect("the recording holds speech");
+    let speech_end = end_sample as f64 / f64::from(wav.rate);
     let late = took - (speech_end + 2.0);
     eprintln!(
-        "maxSilence: done {took:.2} s after the POST, speech end {speech_end:.2} s, wav {:.2} s",
+        "maxSilence: done {took:.3} s after the POST, speech end {speech_end:.3} s, wav {:.3} s",
         wav.seconds()
     );
     assert!(
         (-0.3..=0.6).contains(&late),
         "completed {took:.2} s after the POST, speech ended at {speech_end:.2} s"
     );
-    let kept = wav.seconds() - speech_end;
+    // 500 ms of the pause, plus one 20 ms frame for where the VAD places the end of speech.
+    let kept = wav.samples.len() - end_sample;
+    let allowed = (wav.rate / 2 + wav.rate / 50) as usize;
     assert!(
-        kept <= 0.52,
-        "{kept:.3} s kept after the speech ({:.2} s in all)",
+        kept <= allowed,
+        "{kept} samples kept after the speech, {allowed} allowed ({:.2} s in all)",
         wav.seconds()
     );
-    let _ = caller.join();
+    drop(caller);
 }
 
 #[test]

@@ -69,12 +69,12 @@ fn assert_two_way_audio(analyze: &str, gw: &Gateway, min_pkts: u32) {
     let s = streams(analyze);
     let to_caller = s
         .iter()
-        .filter(|(src, _, pt, _)| src.starts_with("127.0.0.1:3") && *pt != 101)
+        .filter(|(src, _, pt, _)| src.starts_with("127.0.0.1:4") && *pt != 101)
         .map(|x| x.3)
         .sum::<u32>();
     let from_caller = s
         .iter()
-        .filter(|(_, dst, pt, _)| dst.starts_with("127.0.0.1:3") && *pt != 101)
+        .filter(|(_, dst, pt, _)| dst.starts_with("127.0.0.1:4") && *pt != 101)
         .map(|x| x.3)
         .sum::<u32>();
     assert!(

@@ -425,3 +425,62 @@ fn the_built_in_flow_records_without_a_bot_and_notifies_the_completion() {
     assert_eq!(ended["changeType"], "deleted");
     let _ = caller.join();
 }
+
+#[test]
+fn create_call_places_an_outgoing_call_that_can_record_and_hang_up() {
+    let _g = serial();
+    require_tools(&["sipp"]);
+    let bot = Bot::start("outgoing", &[]);
+    let uas_port = free_port();
+    // The toolkit's stand-in answers, streams a 3 s prompt and beep, and waits for our BYE.
+    let mut uas = Caller(
+        std::process::Command::new(peers().join("sipp/run_uas.sh"))
+            .env("UAS_PORT", uas_port.to_string())
+            .env("MPORT", sipp_media_port().to_string())
+            .env("BYE_AFTER_MS", "30000")
+            .env("LOGDIR", bot.gw.dir.join("uas"))
+            .env("PEERS_OUT", media_dir())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start the sipp UAS"),
+    );
+    std::thread::sleep(Duration::from_millis(500)); // sipp binds its port
+    let r = bot.post(
+        "/communications/calls",
+        json!({"@odata.type": "#microsoft.graph.call", "callbackUri": bot.hook.url(),
+               "targets": [{"@odata.type": "#microsoft.graph.invitationParticipantInfo",
+                            "identity": {"user": {"id": format!("sip:callee@127.0.0.1:{uas_port}")}}}],
+               "requestedModalities": ["audio"],
+               "mediaConfig": {"@odata.type": "#microsoft.graph.serviceHostedMediaConfig"}}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert!(r.header("Location").is_some());
+    let id = r.json()["id"].as_str().expect("call id").to_string();
+    assert_eq!(r.json()["state"], "establishing");
+    bot.hook.wait_for(Duration::from_secs(10), |n| {
+        n["resourceData"]["state"] == "established"
+    });
+    // The stand-in's prompt is "speech" to the recorder: 2 s cap.
+    let r = bot.post(
+        &format!("/communications/calls/{id}/record"),
+        json!({"maxRecordDurationInSeconds": 2, "playBeep": false}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let op = bot.wait_op_done(Duration::from_secs(10))["resourceData"].clone();
+    assert_eq!(op["completionReason"], "maxRecordDurationReached", "{op}");
+    let r = request(
+        bot.gw.api,
+        "DELETE",
+        &format!("/communications/calls/{id}"),
+        Some(TOKEN),
+        None,
+    );
+    assert_eq!(r.status, 204);
+    bot.hook.wait_for(Duration::from_secs(10), |n| {
+        n["resourceData"]["state"] == "terminated"
+    });
+    let st = uas.0.wait().expect("sipp UAS exits");
+    assert!(st.success(), "the UAS saw a clean call ending with our BYE");
+}

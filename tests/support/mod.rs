@@ -129,7 +129,7 @@ impl Gateway {
         let dir = temp_dir(name);
         let sip_port = free_port();
         let api_port = free_port();
-        let rtp_base = 30000 + (free_port() % 200) * 10;
+        let rtp_base = 42000 + (free_port() % 190) * 10;
         let log = dir.join("callclip.log");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_callclip"));
         cmd.arg("serve")
@@ -229,7 +229,7 @@ pub fn with_capture(gw: &Gateway, rundir: &Path, cmd: &[String]) -> (Output, Str
         .args(cmd)
         .env("NO_UAS", "1")
         .env("BOT_PORT", gw.sip.port().to_string())
-        .env("CAP_PORTS_EXTRA", "30000-32000")
+        .env("CAP_PORTS_EXTRA", "42000-43999")
         .env("PEERS_OUT", media_dir())
         .stdin(Stdio::null());
     let out = c.output().expect("run with_capture");
@@ -252,7 +252,7 @@ impl Gateway {
     pub fn start_in(name: &str, dir: &Path, env: &[(&str, String)]) -> Gateway {
         let sip_port = free_port();
         let api_port = free_port();
-        let rtp_base = 30000 + (free_port() % 200) * 10;
+        let rtp_base = 42000 + (free_port() % 190) * 10;
         let log = dir.join(format!("callclip-{name}.log"));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_callclip"));
         cmd.arg("serve")

@@ -57,6 +57,9 @@ pub async fn create(
     call.targets = req.targets.clone();
     call.media = req.media.clone();
     state.store()?.insert(call);
+    // The answer shows the call as created (`establishing`), whatever the engine reports while
+    // this request is in flight (a fast 180 would make it `ringing`).
+    let created = call_json(&state, &id)?;
     let cmd = Command::CreateCall {
         call: id.clone(),
         targets: req.targets,
@@ -73,7 +76,7 @@ pub async fn create(
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(call_json(&state, &id)?),
+        Json(created),
     )
         .into_response())
 }

@@ -202,6 +202,14 @@ pub async fn start(
     };
     ep.user_agent = config.sip.user_agent.clone();
     ep.ring = config.sip.ring;
+    // The registration credentials also answer 401/407 challenges to our own INVITEs.
+    let reg = &config.sip.register;
+    if !reg.username.is_empty() {
+        ep.credentials = Some(signaling::endpoint::Credentials {
+            username: reg.username.clone(),
+            password: reg.password.clone(),
+        });
+    }
     ep.seed = std::process::id() as u64
         ^ (clock.now().as_nanos() as u64).rotate_left(17)
         ^ 0x9e37_79b9_7f4a_7c15;

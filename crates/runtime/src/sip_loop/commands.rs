@@ -124,6 +124,7 @@ impl SipLoop {
         if self.drain_until.is_some() {
             return Err(EngineError::Unavailable);
         }
+        info!(call = %id, ?targets, "create call");
         let target = targets
             .iter()
             .find_map(party_uri)
@@ -133,10 +134,10 @@ impl SipLoop {
         let dest = uri_socket_addr(&target).ok_or(EngineError::Internal {
             reason: "the target host must be an IP address",
         })?;
-        let port = self
-            .ports
-            .bind(self.media_ip)
-            .map_err(|_| EngineError::Unavailable)?;
+        let port = self.ports.bind(self.media_ip).map_err(|e| {
+            warn!(error = %e, "no RTP port for an outgoing call");
+            EngineError::Unavailable
+        })?;
         let mut entry = self.entry(id.clone(), CallState::Establishing, Bytes::new(), true);
         let local = LocalMedia {
             ip: self.media_ip,
