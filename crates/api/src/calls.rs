@@ -113,16 +113,31 @@ pub async fn answer(
     live_call(&state, &id, |s| s == CallState::Incoming)?;
     let req = requests::answer(&body)?;
     let media = req.media.clone();
-    state
+    // The answer's callbackUri applies to everything the answer causes (`establishing`,
+    // `established`), so it is stored before the engine runs; a refusal restores the old one.
+    let previous = match state.store()?.call_mut(&id) {
+        Some(c) => {
+            let previous = (c.callback_uri.clone(), c.media.clone());
+            if let Some(uri) = req.callback_uri.clone() {
+                c.callback_uri = Some(uri);
+            }
+            c.media = req.media.clone();
+            previous
+        }
+        None => return Err(Error::CallNotFound),
+    };
+    let submitted = state
         .engine()
         .submit(Command::Answer {
             call: id.clone(),
             media,
         })
-        .await?;
-    if let Some(c) = state.store()?.call_mut(&id) {
-        c.callback_uri = req.callback_uri.or(c.callback_uri.take());
-        c.media = req.media;
+        .await;
+    if let Err(e) = submitted {
+        if let Some(c) = state.store()?.call_mut(&id) {
+            (c.callback_uri, c.media) = previous;
+        }
+        return Err(e.into());
     }
     Ok(StatusCode::ACCEPTED)
 }

@@ -29,7 +29,8 @@ fn arg(name: &str, default: usize) -> usize {
 }
 
 fn is_record_done(n: &Value) -> bool {
-    n["changeType"] == "deleted" && n["resourceData"]["@odata.type"] == "#microsoft.graph.recordOperation"
+    n["changeType"] == "deleted"
+        && n["resourceData"]["@odata.type"] == "#microsoft.graph.recordOperation"
 }
 
 fn ms(d: Duration) -> f64 {
@@ -52,7 +53,12 @@ fn summary(name: &str, v: &mut [Duration]) -> String {
 /// 300 ms of a 440 Hz tone at −6 dBFS, 8 kHz: every packet of it is loud.
 fn write_prompt(path: &std::path::Path) {
     std::fs::create_dir_all(path.parent().expect("parent")).expect("prompts dir");
-    let spec = hound::WavSpec { channels: 1, sample_rate: 8000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut w = hound::WavWriter::create(path, spec).expect("create prompt");
     for i in 0..2400 {
         let s = (2.0 * std::f64::consts::PI * 440.0 * f64::from(i) / 8000.0).sin() * 16384.0;
@@ -71,8 +77,14 @@ fn main() {
     ];
     if let Some(d) = std::env::var_os("BENCH_STATE_DIR") {
         let d = std::path::PathBuf::from(d);
-        env.push(("CALLCLIP_RECORDINGS_DIR", d.join("recordings").display().to_string()));
-        env.push(("CALLCLIP_NOTIFICATIONS_SPOOL_DIR", d.join("spool").display().to_string()));
+        env.push((
+            "CALLCLIP_RECORDINGS_DIR",
+            d.join("recordings").display().to_string(),
+        ));
+        env.push((
+            "CALLCLIP_NOTIFICATIONS_SPOOL_DIR",
+            d.join("spool").display().to_string(),
+        ));
     }
     let gw = Gateway::start("latency", &env);
     let prompt = gw.dir.join("prompts/tone.wav");
@@ -82,14 +94,22 @@ fn main() {
     let created = hook
         .wait_for(Duration::from_secs(15), |n| n["changeType"] == "created")
         .expect("incoming call notification");
-    let id = created.item["resourceData"]["id"].as_str().expect("call id").to_string();
+    let id = created.item["resourceData"]["id"]
+        .as_str()
+        .expect("call id")
+        .to_string();
     let answer = json!({"callbackUri": hook.url(), "acceptedModalities": ["audio"],
         "mediaConfig": {"@odata.type": "#microsoft.graph.serviceHostedMediaConfig"}});
-    let r = gw.post(&format!("/communications/calls/{id}/answer"), &answer.to_string());
+    let r = gw.post(
+        &format!("/communications/calls/{id}/answer"),
+        &answer.to_string(),
+    );
     assert_eq!(r.status, 202, "answer: {}", r.text());
     let call = dialing.established();
-    hook.wait_for(Duration::from_secs(10), |n| n["resourceData"]["state"] == "established")
-        .expect("established");
+    hook.wait_for(Duration::from_secs(10), |n| {
+        n["resourceData"]["state"] == "established"
+    })
+    .expect("established");
     let record_path = format!("/communications/calls/{id}/record");
     let long = |extra: Value| {
         let mut b = json!({"stopTones": ["#"], "playBeep": false, "initialSilenceTimeoutInSeconds": 60,
@@ -108,8 +128,14 @@ fn main() {
         // Let the operation reach its recording state (no prompt, no beep).
         std::thread::sleep(Duration::from_millis(100));
         let sent = call.send_pound();
-        let done = hook.wait_for(Duration::from_secs(10), is_record_done).expect("record completion");
-        assert_eq!(done.item["resourceData"]["completionReason"], "stopToneDetected", "{}", done.item);
+        let done = hook
+            .wait_for(Duration::from_secs(10), is_record_done)
+            .expect("record completion");
+        assert_eq!(
+            done.item["resourceData"]["completionReason"], "stopToneDetected",
+            "{}",
+            done.item
+        );
         stop.push(done.at.saturating_duration_since(sent));
         // The digit's end packets go out 160–220 ms after its first.
         std::thread::sleep(Duration::from_millis(250));
@@ -121,12 +147,16 @@ fn main() {
     let mut cached = Vec::new();
     for i in 0..prompt_runs {
         call.arm();
-        let body = long(json!({"prompts": [{"@odata.type": "#microsoft.graph.mediaPrompt",
-            "mediaInfo": {"uri": uri, "resourceId": "bench-tone"}}]}));
+        let body = long(
+            json!({"prompts": [{"@odata.type": "#microsoft.graph.mediaPrompt",
+            "mediaInfo": {"uri": uri, "resourceId": "bench-tone"}}]}),
+        );
         let t0 = Instant::now();
         let r = gw.post(&record_path, &body);
         assert_eq!(r.status, 200, "record: {}", r.text());
-        let heard = call.heard(Duration::from_secs(5)).expect("prompt audio at the caller");
+        let heard = call
+            .heard(Duration::from_secs(5))
+            .expect("prompt audio at the caller");
         let d = heard.saturating_duration_since(t0);
         if i == 0 {
             cold = Some(d);
@@ -136,7 +166,8 @@ fn main() {
         // After the 300 ms prompt, stop the recording with `#`.
         std::thread::sleep(Duration::from_millis(500));
         call.send_pound();
-        hook.wait_for(Duration::from_secs(10), is_record_done).expect("record completion");
+        hook.wait_for(Duration::from_secs(10), is_record_done)
+            .expect("record completion");
         std::thread::sleep(Duration::from_millis(250));
     }
     call.hang_up();
@@ -144,7 +175,13 @@ fn main() {
     println!("load average {}", loadavg());
     summary("stop tone sent -> notification received", &mut stop);
     if let Some(c) = cold {
-        println!("record request -> first prompt packet, first run (prompt not cached): {:.2} ms", ms(c));
+        println!(
+            "record request -> first prompt packet, first run (prompt not cached): {:.2} ms",
+            ms(c)
+        );
     }
-    summary("record request -> first prompt packet, cached prompt", &mut cached);
+    summary(
+        "record request -> first prompt packet, cached prompt",
+        &mut cached,
+    );
 }

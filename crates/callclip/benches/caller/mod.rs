@@ -49,24 +49,38 @@ pub fn dial(gateway: SocketAddr) -> Dialing {
          Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
         sdp.len()
     );
-    sip.send_to(invite.as_bytes(), gateway).expect("send INVITE");
-    Dialing { sip, rtp, gateway, call_id }
+    sip.send_to(invite.as_bytes(), gateway)
+        .expect("send INVITE");
+    Dialing {
+        sip,
+        rtp,
+        gateway,
+        call_id,
+    }
 }
 
 fn header<'a>(msg: &'a str, names: &[&str]) -> Option<&'a str> {
     msg.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
-        names.iter().any(|n| k.trim().eq_ignore_ascii_case(n)).then_some(v.trim())
+        names
+            .iter()
+            .any(|n| k.trim().eq_ignore_ascii_case(n))
+            .then_some(v.trim())
     })
 }
 
 impl Dialing {
     /// Waits for the 200 to the INVITE, ACKs it and starts the RTP threads.
     pub fn established(self) -> Caller {
-        self.sip.set_read_timeout(Some(Duration::from_secs(20))).ok();
+        self.sip
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .ok();
         let mut buf = vec![0u8; 8192];
         let ok = loop {
-            let (n, _) = self.sip.recv_from(&mut buf).expect("no 200 OK to the INVITE");
+            let (n, _) = self
+                .sip
+                .recv_from(&mut buf)
+                .expect("no 200 OK to the INVITE");
             let msg = String::from_utf8_lossy(buf.get(..n).unwrap_or_default()).into_owned();
             let cseq = header(&msg, &["CSeq"]).unwrap_or("");
             if msg.starts_with("SIP/2.0 200") && cseq.contains("INVITE") {
@@ -75,7 +89,11 @@ impl Dialing {
         };
         let to = header(&ok, &["To", "t"]).expect("To").to_string();
         let contact = header(&ok, &["Contact", "m"])
-            .and_then(|c| c.split_once('<').and_then(|(_, r)| r.split_once('>')).map(|x| x.0.to_string()))
+            .and_then(|c| {
+                c.split_once('<')
+                    .and_then(|(_, r)| r.split_once('>'))
+                    .map(|x| x.0.to_string())
+            })
             .unwrap_or_else(|| format!("sip:bot@{}", self.gateway));
         let port: u16 = ok
             .lines()
@@ -101,7 +119,11 @@ impl Dialing {
         let armed = caller.armed.clone();
         std::thread::spawn(move || receive(rx, armed, heard_tx));
         std::thread::spawn(move || send(self.rtp, media, digits_rx));
-        Caller { digits: digits_tx, heard: heard_rx, ..caller }
+        Caller {
+            digits: digits_tx,
+            heard: heard_rx,
+            ..caller
+        }
     }
 }
 
@@ -114,7 +136,9 @@ impl Caller {
              Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
             self.contact, self.to, self.call_id
         );
-        self.sip.send_to(req.as_bytes(), self.gateway).expect("send request");
+        self.sip
+            .send_to(req.as_bytes(), self.gateway)
+            .expect("send request");
     }
 
     /// Queues a `#` (RFC 4733); returns when its first event packet has left the socket, with

@@ -32,7 +32,10 @@ pub fn temp_dir(name: &str) -> PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let d = std::env::temp_dir().join(format!("callclip-bench-{name}-{}-{nanos}", std::process::id()));
+    let d = std::env::temp_dir().join(format!(
+        "callclip-bench-{name}-{}-{nanos}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&d).expect("temp dir");
     d
 }
@@ -60,7 +63,10 @@ pub fn media_dir() -> PathBuf {
             .status()
             .map(|s| s.success())
             .unwrap_or(false);
-        assert!(ok, "make_all.sh failed (run /work/shared/peers/install.sh?)");
+        assert!(
+            ok,
+            "make_all.sh failed (run /work/shared/peers/install.sh?)"
+        );
     }
     out
 }
@@ -89,7 +95,10 @@ impl Gateway {
             .current_dir(&dir)
             .env("CALLCLIP_SIP_LISTEN", format!("127.0.0.1:{sip_port}"))
             .env("CALLCLIP_API_LISTEN", format!("127.0.0.1:{api_port}"))
-            .env("CALLCLIP_API_PUBLIC_URL", format!("http://127.0.0.1:{api_port}"))
+            .env(
+                "CALLCLIP_API_PUBLIC_URL",
+                format!("http://127.0.0.1:{api_port}"),
+            )
             .env("CALLCLIP_API_TOKENS", TOKEN)
             .env("CALLCLIP_RECORDINGS_DIR", dir.join("recordings"))
             .env("CALLCLIP_NOTIFICATIONS_SPOOL_DIR", dir.join("spool"))
@@ -110,7 +119,11 @@ impl Gateway {
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while !gw.log_text().contains("callclip ready") {
-            assert!(Instant::now() < deadline, "callclip did not start:\n{}", gw.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "callclip did not start:\n{}",
+                gw.log_text()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         gw
@@ -130,12 +143,17 @@ impl Gateway {
 
     /// `callclip_calls{state="established"}` from `/metrics`.
     pub fn established(&self) -> usize {
+        self.metric("callclip_calls{state=\"established\"}") as usize
+    }
+
+    /// One sample of `/metrics` by its full name (with labels); 0 when absent.
+    pub fn metric(&self, name: &str) -> f64 {
         let r = request(self.api, "GET", "/metrics", Some(TOKEN), None);
         r.text()
             .lines()
-            .find_map(|l| l.strip_prefix("callclip_calls{state=\"established\"} "))
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' ')))
             .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0)
+            .unwrap_or(0.0)
     }
 }
 
@@ -210,7 +228,13 @@ impl Response {
 }
 
 /// One HTTP/1.1 request per connection, as a bot would send it.
-pub fn request(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Response {
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> Response {
     let mut s = TcpStream::connect(addr).expect("connect to the API");
     s.set_nodelay(true).ok();
     s.set_read_timeout(Some(Duration::from_secs(30))).ok();
@@ -220,7 +244,10 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, 
     }
     let body = body.unwrap_or("");
     if method == "POST" {
-        req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+        req.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
     }
     req.push_str("\r\n");
     req.push_str(body);
@@ -228,7 +255,11 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, 
     let mut r = BufReader::new(s);
     let mut line = String::new();
     r.read_line(&mut line).expect("status line");
-    let status = line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     let (headers, len) = read_headers(&mut r);
     let mut body = Vec::new();
     match len {
@@ -240,7 +271,11 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, 
             r.read_to_end(&mut body).ok();
         }
     }
-    Response { status, headers, body }
+    Response {
+        status,
+        headers,
+        body,
+    }
 }
 
 fn read_headers(r: &mut impl BufRead) -> (Vec<(String, String)>, Option<usize>) {
@@ -294,7 +329,11 @@ impl Webhook {
     }
 
     /// The first notification item matching `pred`, skipping the others; None after `within`.
-    pub fn wait_for(&self, within: Duration, mut pred: impl FnMut(&serde_json::Value) -> bool) -> Option<Notification> {
+    pub fn wait_for(
+        &self,
+        within: Duration,
+        mut pred: impl FnMut(&serde_json::Value) -> bool,
+    ) -> Option<Notification> {
         let deadline = Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -322,10 +361,17 @@ fn serve_one(s: TcpStream, tx: mpsc::Sender<Notification>) {
         }
         let at = Instant::now();
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-        for item in json.get("value").and_then(|v| v.as_array()).cloned().unwrap_or_default() {
+        for item in json
+            .get("value")
+            .and_then(|v| v.as_array())
+            .cloned()
+            .unwrap_or_default()
+        {
             let _ = tx.send(Notification { at, item });
         }
-        if w.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n").is_err() {
+        if w.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
+            .is_err()
+        {
             return;
         }
     }
