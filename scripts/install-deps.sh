@@ -5,7 +5,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 pkgs="cmake pkg-config libasound2-dev libopus-dev"
 if [ "${1:-}" = "--test" ]; then
-  pkgs="$pkgs sip-tester baresip-core sox libsox-fmt-all espeak-ng tshark python3 iproute2"
+  pkgs="$pkgs sip-tester baresip-core sox libsox-fmt-all espeak-ng tshark python3 iproute2 kamailio iptables"
 fi
 missing=""
 for p in $pkgs; do
