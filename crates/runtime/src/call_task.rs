@@ -184,7 +184,7 @@ impl CallTask {
             queue,
             api,
             prompts,
-            beep: Arc::new(media::beep::BeepConfig::default().render(pcm_rate)),
+            beep: shared_beep(pcm_rate),
             pcm_rate,
             recordings_dir: setup.recordings_dir,
             reports,
@@ -206,6 +206,11 @@ impl CallTask {
         let now = self.clock.now();
         self.sender.handle_timeout(now);
         self.pump(now).await;
+        // One timer for the task's life, moved only when the deadline changes: a new timer per
+        // wake-up was a measurable share of an idle call's CPU (docs/BENCHMARKS.md).
+        let sleep = tokio::time::sleep_until(self.clock.instant(now));
+        tokio::pin!(sleep);
+        let mut armed: Option<Duration> = None;
         loop {
             let deadline = [
                 self.session.poll_timeout(),
@@ -216,6 +221,10 @@ impl CallTask {
             .flatten()
             .min()
             .unwrap_or_else(|| self.clock.now() + Duration::from_secs(1));
+            if armed != Some(deadline) {
+                sleep.as_mut().reset(self.clock.instant(deadline));
+                armed = Some(deadline);
+            }
             tokio::select! {
                 r = self.rtcp.recv_from(&mut rtcp_buf) => {
                     // RTCP on RTP port + 1: the session reads sender reports (it demultiplexes
@@ -254,7 +263,8 @@ impl CallTask {
                     let now = self.clock.now();
                     self.on_prompt_loaded(now, loaded);
                 }
-                _ = tokio::time::sleep_until(self.clock.instant(deadline)) => {
+                _ = &mut sleep => {
+                    armed = None;
                     let now = self.clock.now();
                     self.session.handle_timeout(now);
                     self.sender.handle_timeout(now);
@@ -568,6 +578,18 @@ impl CallTask {
             }
         }
     }
+}
+
+/// The beep at `rate`, rendered once per rate for every call.
+fn shared_beep(rate: u32) -> Arc<Pcm> {
+    static BEEPS: std::sync::Mutex<Vec<(u32, Arc<Pcm>)>> = std::sync::Mutex::new(Vec::new());
+    let mut beeps = BEEPS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, b)) = beeps.iter().find(|(r, _)| *r == rate) {
+        return b.clone();
+    }
+    let b = Arc::new(media::beep::BeepConfig::default().render(rate));
+    beeps.push((rate, b.clone()));
+    b
 }
 
 fn uuid_like(call: &CallId, op: OperationId) -> String {
