@@ -1,6 +1,9 @@
 //! End to end, issue "foundation": real sipp and baresip callers against the real binary on
 //! loopback, in `answer` mode (no API needed). Needs the peers toolkit (scripts/test.sh installs
 //! it) and root for the loopback capture.
+#![allow(clippy::unwrap_used)]
+// End-to-end tests run in real time against real processes.
+#![allow(clippy::disallowed_methods)]
 
 mod support;
 

@@ -2,6 +2,9 @@
 //! real Kamailio and records calls from sipp and baresip routed through it, once on a clean link
 //! and once with netem delay, loss and reordering on the caller's link. The script prints one
 //! PASS/FAIL line per check; these tests require every check to pass.
+#![allow(clippy::unwrap_used)]
+// End-to-end tests run in real time against real processes.
+#![allow(clippy::disallowed_methods)]
 
 mod support;
 
@@ -16,6 +19,8 @@ const LAB_TIMEOUT: Duration = Duration::from_secs(150);
 
 /// Runs the lab script with this build's binary; returns its exit status (None: timed out) and
 /// everything it printed.
+// The child is waited for on every path (try_wait, or kill + wait after the deadline).
+#[allow(clippy::zombie_processes)]
 fn run_lab(name: &str, args: &[&str]) -> (Option<ExitStatus>, String) {
     let dir = temp_dir(name);
     let out_path = dir.join("run.out");

@@ -2,137 +2,18 @@
 //! HTTP while a real sipp caller speaks and presses digits. The test plays the bot: a webhook
 //! receiver gets the notifications, answers through the API, starts operations and downloads
 //! the recording.
+#![allow(clippy::unwrap_used)]
+// End-to-end tests run in real time against real processes: they read the clock and sleep.
+#![allow(clippy::disallowed_methods)]
 
 mod support;
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
-use support::http::{request, Webhook};
+use serde_json::json;
+use support::bot::{Bot, Caller, Wav, TOKEN};
+use support::http::request;
 use support::*;
-
-const TOKEN: &str = "e2e-token";
-
-struct Bot {
-    gw: Gateway,
-    hook: Webhook,
-}
-
-impl Bot {
-    fn start(name: &str, extra: &[(&str, String)]) -> Bot {
-        let hook = Webhook::start();
-        let mut env = vec![
-            ("CALLCLIP_INCOMING_MODE", "notify".to_string()),
-            ("CALLCLIP_CALLBACK_URL", hook.url()),
-            ("CALLCLIP_API_TOKENS", TOKEN.to_string()),
-        ];
-        env.extend(extra.iter().cloned());
-        Bot {
-            gw: Gateway::start(name, &env),
-            hook,
-        }
-    }
-
-    fn post(&self, path: &str, body: Value) -> support::http::Response {
-        request(
-            self.gw.api,
-            "POST",
-            path,
-            Some(TOKEN),
-            Some(&body.to_string()),
-        )
-    }
-
-    /// Starts a sipp caller in the background; it is killed if the test ends first.
-    fn call(&self, pcap: &str, wait_ms: u32) -> Caller {
-        let child = std::process::Command::new(peers().join("sipp/run_uac.sh"))
-            .args(["-m", "1"])
-            .env("TARGET", self.gw.sip.to_string())
-            .env("LPORT", free_port().to_string())
-            .env("MPORT", sipp_media_port().to_string())
-            .env("WAIT_MS", wait_ms.to_string())
-            .env("PCAP", media_dir().join("pcap").join(pcap))
-            .env("LOGDIR", self.gw.dir.join(format!("sipp-{wait_ms}")))
-            .env("PEERS_OUT", media_dir())
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start sipp");
-        Caller(child)
-    }
-
-    /// Waits for the incoming call, answers it, waits until it is established; returns its id.
-    fn answer_incoming(&self) -> String {
-        let created = self
-            .hook
-            .wait_for(Duration::from_secs(15), |n| n["changeType"] == "created");
-        let id = created["resourceData"]["id"]
-            .as_str()
-            .expect("call id")
-            .to_string();
-        let r = self.post(
-            &format!("/communications/calls/{id}/answer"),
-            json!({"callbackUri": self.hook.url(), "acceptedModalities": ["audio"],
-                   "mediaConfig": {"@odata.type": "#microsoft.graph.serviceHostedMediaConfig"}}),
-        );
-        assert_eq!(r.status, 202, "answer: {}", r.text());
-        self.hook.wait_for(Duration::from_secs(10), |n| {
-            n["resourceData"]["state"] == "established"
-        });
-        id
-    }
-
-    fn wait_op_done(&self, within: Duration) -> Value {
-        self.hook.wait_for(within, |n| {
-            n["changeType"] == "deleted"
-                && n["resourceData"]["@odata.type"] != "#microsoft.graph.call"
-        })
-    }
-
-    fn download(&self, op: &Value) -> (u16, Vec<u8>) {
-        let loc = op["recordingLocation"].as_str().expect("recordingLocation");
-        let token = op["recordingAccessToken"].as_str().expect("token");
-        let path = loc
-            .split_once("127.0.0.1")
-            .map(|(_, p)| p.split_once('/').map(|x| x.1).unwrap_or(""))
-            .unwrap_or("");
-        let r = request(self.gw.api, "GET", &format!("/{path}"), Some(token), None);
-        (r.status, r.body)
-    }
-}
-
-/// A background sipp caller.
-struct Caller(std::process::Child);
-
-impl Caller {
-    fn join(mut self) -> Option<std::process::ExitStatus> {
-        self.0.wait().ok()
-    }
-}
-
-impl Drop for Caller {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wav_seconds(bytes: &[u8]) -> f64 {
-    let r = hound::WavReader::new(std::io::Cursor::new(bytes)).expect("a valid WAV");
-    let spec = r.spec();
-    assert_eq!((spec.channels, spec.bits_per_sample), (1, 16));
-    r.duration() as f64 / f64::from(spec.sample_rate)
-}
-
-fn rms(bytes: &[u8]) -> f64 {
-    let mut r = hound::WavReader::new(std::io::Cursor::new(bytes)).expect("a valid WAV");
-    let s: Vec<f64> = r
-        .samples::<i16>()
-        .map(|s| f64::from(s.unwrap_or(0)))
-        .collect();
-    (s.iter().map(|x| x * x).sum::<f64>() / s.len().max(1) as f64).sqrt()
-}
 
 #[test]
 fn stop_tone_ends_the_recording_and_the_wav_holds_the_speech_without_the_tone() {
@@ -182,10 +63,10 @@ fn stop_tone_ends_the_recording_and_the_wav_holds_the_speech_without_the_tone() 
     assert_eq!(op["clientContext"], "ctx-1");
     let (status, wav) = bot.download(&op);
     assert_eq!(status, 200);
-    let secs = wav_seconds(&wav);
+    let secs = Wav::parse(&wav).seconds();
     // From the end of the beep (~0.4 s after answer) to the # at 7.4 s, minus the tone.
     assert!((5.5..=7.3).contains(&secs), "recording is {secs:.2} s");
-    assert!(rms(&wav) > 300.0, "the recording holds speech");
+    assert!(Wav::parse(&wav).rms() > 300.0, "the recording holds speech");
     let _ = caller.join();
 }
 
@@ -220,7 +101,7 @@ fn caller_hang_up_mid_recording_completes_the_operation_before_the_call_is_delet
     let (status, wav) = bot.download(op);
     assert_eq!(status, 200);
     assert!(
-        wav_seconds(&wav) > 2.0,
+        Wav::parse(&wav).seconds() > 2.0,
         "the audio before the hang-up is kept"
     );
     let _ = caller.join();
@@ -242,7 +123,7 @@ fn max_record_duration_caps_the_wav_length() {
     assert_eq!(op["completionReason"], "maxRecordDurationReached", "{op}");
     assert_eq!(op["resultInfo"]["subcode"], 8515);
     let (_, wav) = bot.download(&op);
-    let secs = wav_seconds(&wav);
+    let secs = Wav::parse(&wav).seconds();
     assert!(
         (secs - 3.0).abs() <= 0.0201,
         "recording is {secs:.3} s, want 3 s ± 20 ms"
@@ -415,9 +296,9 @@ fn the_built_in_flow_records_without_a_bot_and_notifies_the_completion() {
     let (status, wav) = bot.download(&op);
     assert_eq!(status, 200);
     assert!(
-        (5.5..=7.3).contains(&wav_seconds(&wav)),
+        (5.5..=7.3).contains(&Wav::parse(&wav).seconds()),
         "{}",
-        wav_seconds(&wav)
+        Wav::parse(&wav).seconds()
     );
     let ended = bot.hook.wait_for(Duration::from_secs(10), |n| {
         n["resourceData"]["state"] == "terminated"

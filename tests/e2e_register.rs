@@ -1,6 +1,9 @@
 //! callclip registers with a real registrar (sipp, tests/sipp/registrar_401.xml): the first
 //! REGISTER is challenged, the digest-authorized retry is granted 4 s, and the refresh arrives
 //! before the binding runs out.
+#![allow(clippy::unwrap_used)]
+// End-to-end tests run in real time against real processes.
+#![allow(clippy::disallowed_methods)]
 
 mod support;
 

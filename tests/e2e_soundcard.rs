@@ -2,6 +2,9 @@
 //! microphone and a `null` PCM takes the speaker (tests/alsa/asoundrc.in, installed as the
 //! `.asoundrc` of a temporary HOME). The binary paces its reads by the clock, so each run
 //! takes the real time of the audio it records.
+#![allow(clippy::unwrap_used)]
+// End-to-end tests run in real time against real processes.
+#![allow(clippy::disallowed_methods)]
 
 mod support;
 

@@ -2,6 +2,8 @@
 //! ports, find the peers toolkit (../shared/peers), run sipp and baresip, read what they saw.
 
 #![allow(dead_code)]
+// End-to-end tests run in real time against real processes: they read the clock and sleep.
+#![allow(clippy::disallowed_methods)]
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -287,3 +289,4 @@ impl Gateway {
         gw
     }
 }
+pub mod bot;

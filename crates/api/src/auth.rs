@@ -144,6 +144,7 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::path::PathBuf;

@@ -45,6 +45,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -202,6 +202,7 @@ async fn next_chunk(c: &mut Cursor) -> std::io::Result<Option<Bytes>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

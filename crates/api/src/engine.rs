@@ -247,9 +247,6 @@ impl std::fmt::Display for CallState {
     }
 }
 
-
-
-
 /// The state of an operation as the engine reports it. A terminal status (`completed`/`failed`)
 /// is reported exactly once and, for a call that ends, before [`CallEvent::Terminated`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -300,6 +297,7 @@ pub enum CallEvent {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -142,6 +142,7 @@ impl IntoResponse for Error {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -107,6 +107,7 @@ pub async fn sse(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

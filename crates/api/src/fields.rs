@@ -137,6 +137,7 @@ impl<'a> Obj<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -163,6 +163,7 @@ pub fn operation(call: &CallId, op: &Operation, odata_id: bool) -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -263,6 +263,7 @@ fn party(identity_set: &Obj<'_>) -> Result<Party, Error> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

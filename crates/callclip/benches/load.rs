@@ -10,6 +10,9 @@
 //! with `flow` mode so every call records; rtp / rtp-record: SIP from the idle scenario and the
 //! speech sent by this bench instead of sipp, see `rtp_blaster`), `--calls N,N,..`, `--rate CPS` (sipp's -r, default
 //! 100), `--window S` (default 10). `PEERS_OUT` reuses a media dir from the toolkit's make_all.sh.
+#![allow(clippy::unwrap_used)]
+// A benchmark measures real time against real processes.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 mod rtp_blaster;

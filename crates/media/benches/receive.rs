@@ -2,6 +2,7 @@
 //! and event delivery, with the VAD and the in-band detector also measured alone.
 //!
 //! Run: `cargo bench -p media --bench receive`.
+#![allow(clippy::unwrap_used)]
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -112,6 +112,7 @@ impl std::fmt::Display for Digit {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

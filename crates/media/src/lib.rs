@@ -5,6 +5,7 @@ pub mod beep;
 pub mod codec;
 pub mod digit;
 pub mod dtmf;
+mod error;
 pub mod jitter;
 pub mod resample;
 pub mod rtcp;
@@ -13,7 +14,6 @@ pub mod send;
 pub mod session;
 pub mod vad;
 pub mod wav;
-mod error;
 
 pub use digit::Digit;
 pub use error::Error;

@@ -18,6 +18,7 @@ pub(crate) fn duration_of(n: u64, rate: u32) -> Duration {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -378,6 +378,7 @@ fn env_value(default: &toml::Value, raw: &str) -> Result<toml::Value, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::collections::HashMap;

@@ -29,6 +29,7 @@ pub fn record_params(flow: &FlowConfig, max_seconds: u32) -> Result<RecordParams
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::config::Config;

@@ -250,6 +250,7 @@ pub fn is_internal(ip: IpAddr) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -238,6 +238,7 @@ pub fn repair_dir(dir: &Path) -> io::Result<Vec<Repaired>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -95,6 +95,7 @@ fn aor(register: &RegisterConfig, registrar: &Uri) -> Result<Uri, RegisterSetupE
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use signaling::endpoint::EndpointConfig;

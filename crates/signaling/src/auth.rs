@@ -399,6 +399,7 @@ fn split_challenges(value: &str) -> Result<Vec<RawChallenge<'_>>, ParseErrorKind
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -349,6 +349,7 @@ fn refresh_delay(granted: u32) -> Duration {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -254,7 +254,10 @@ fn retransmitted_invite_is_absorbed_while_the_bot_decides() {
         .unwrap();
     p.net.run_for(Duration::from_secs(1), STEPS);
     assert_eq!(
-        p.count(p.peer, |e| matches!(e, EndpointEvent::CallEstablished { .. })),
+        p.count(p.peer, |e| matches!(
+            e,
+            EndpointEvent::CallEstablished { .. }
+        )),
         1
     );
 }

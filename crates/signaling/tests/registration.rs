@@ -1,4 +1,5 @@
 //! The REGISTER client against a scripted registrar, in virtual time.
+#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 

@@ -1,4 +1,5 @@
 //! Offers seen from real peers (shared/peers/README.md §(e)) answered the way they need.
+#![allow(clippy::unwrap_used)]
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -426,7 +427,8 @@ fn every_offered_audio_type_is_reported_for_decoding() {
         session_id: 1,
         session_version: 1,
     };
-    let (n, _) = signaling::sdp::answer(&sdp, &signaling::sdp::MediaPrefs::default(), local).unwrap();
+    let (n, _) =
+        signaling::sdp::answer(&sdp, &signaling::sdp::MediaPrefs::default(), local).unwrap();
     use signaling::sdp::AudioCodec::{Pcma, Pcmu};
     assert_eq!(n.offered_audio, vec![(0, Pcmu), (8, Pcma)]);
 }

@@ -187,6 +187,7 @@ fn seen(body: &Value) -> Seen<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -124,6 +124,7 @@ fn set(marks: &mut [char], at: usize, c: char) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

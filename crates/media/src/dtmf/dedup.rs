@@ -71,6 +71,7 @@ impl DigitDedup {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

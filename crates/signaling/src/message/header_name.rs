@@ -155,6 +155,7 @@ impl fmt::Display for HeaderName {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

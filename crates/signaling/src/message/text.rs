@@ -197,6 +197,7 @@ pub(crate) fn parse_decimal(s: impl AsRef<[u8]>) -> Option<u64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

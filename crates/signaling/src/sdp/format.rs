@@ -176,6 +176,7 @@ fn static_format(pt: u8) -> PayloadFormat {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::sdp::parse_sdp;

@@ -124,6 +124,7 @@ fn without_origin(text: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::sdp::{negotiated_from_answer, parse_sdp};
