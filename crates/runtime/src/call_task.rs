@@ -32,14 +32,16 @@ use crate::rtp_ports::RtpPort;
 /// What the signaling loop tells a call task.
 #[derive(Debug)]
 pub enum CallCommand {
+    // Boxed: a channel allocates its slots at the size of the largest command, and every idle
+    // call holds one.
     Record {
         op: api::OperationId,
-        params: RecordParams,
+        params: Box<RecordParams>,
         hang_up_after: bool,
     },
     PlayPrompt {
         op: api::OperationId,
-        params: PlayPromptParams,
+        params: Box<PlayPromptParams>,
     },
     CancelMedia,
     SubscribeTones,
@@ -195,7 +197,7 @@ impl CallTask {
             writers: HashMap::new(),
             finished_recordings: HashMap::new(),
             stopped: HashSet::new(),
-            loaded: mpsc::channel(16),
+            loaded: mpsc::channel(4),
             rtp_counted: 0,
         })
     }
@@ -332,13 +334,13 @@ impl CallTask {
                 if params.stream_while_recording {
                     self.streaming.insert(id);
                 }
-                if let Err(e) = self.queue.record(now, id, params) {
+                if let Err(e) = self.queue.record(now, id, *params) {
                     warn!(error = %e, "record refused");
                 }
             }
             CallCommand::PlayPrompt { op, params } => {
                 let id = self.new_op(op, false);
-                if let Err(e) = self.queue.play_prompt(now, id, params) {
+                if let Err(e) = self.queue.play_prompt(now, id, *params) {
                     warn!(error = %e, "playPrompt refused");
                 }
             }

@@ -76,7 +76,7 @@ impl SipLoop {
                     e,
                     CallCommand::Record {
                         op,
-                        params,
+                        params: Box::new(params),
                         hang_up_after: false,
                     },
                 )
@@ -96,7 +96,13 @@ impl SipLoop {
                             reason: "invalid prompts",
                         }
                     })?;
-                forward(e, CallCommand::PlayPrompt { op, params })
+                forward(
+                    e,
+                    CallCommand::PlayPrompt {
+                        op,
+                        params: Box::new(params),
+                    },
+                )
             }
             Command::SubscribeToTone { .. } => {
                 if !established {

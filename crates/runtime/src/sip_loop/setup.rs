@@ -138,7 +138,7 @@ impl SipLoop {
                     if let Some(task) = &e.task {
                         let _ = task.try_send(CallCommand::Record {
                             op,
-                            params,
+                            params: Box::new(params),
                             hang_up_after: true,
                         });
                     }
