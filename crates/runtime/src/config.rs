@@ -452,4 +452,36 @@ mod tests {
         let e = merge(&mut base, overlay, "").unwrap_err().to_string();
         assert!(e.contains("sip.listen_addr"), "{e}");
     }
+
+    /// Every `section.key` of a TOML table, in order.
+    fn keys(table: &toml::Table, prefix: &str, out: &mut Vec<String>) {
+        for (k, v) in table {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v {
+                toml::Value::Table(t) => keys(t, &key, out),
+                _ => out.push(key),
+            }
+        }
+    }
+
+    #[test]
+    fn the_readme_lists_every_key_with_its_environment_name() {
+        let readme = include_str!("../../../README.md");
+        let mut all = Vec::new();
+        keys(&parse_table("default", DEFAULT_TOML).unwrap(), "", &mut all);
+        assert!(all.len() > 40, "{all:?}");
+        for key in all {
+            let row = format!("| `{key}` |");
+            assert!(readme.contains(&row), "README.md does not list `{key}`");
+            assert!(
+                readme.contains(&format!("`{}`", env_name(&key))),
+                "README.md lacks {}",
+                env_name(&key)
+            );
+        }
+    }
 }
