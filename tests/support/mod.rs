@@ -126,44 +126,9 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Starts `callclip serve` with the embedded defaults plus `env`.
+    /// Starts `callclip serve` with the embedded defaults plus `env`, in a new directory.
     pub fn start(name: &str, env: &[(&str, String)]) -> Gateway {
-        let dir = temp_dir(name);
-        let sip_port = free_port();
-        let api_port = free_port();
-        let rtp_base = 42000 + (free_port() % 190) * 10;
-        let log = dir.join("callclip.log");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_callclip"));
-        cmd.arg("serve")
-            .current_dir(&dir)
-            .env("CALLCLIP_SIP_LISTEN", format!("127.0.0.1:{sip_port}"))
-            .env("CALLCLIP_API_LISTEN", format!("127.0.0.1:{api_port}"))
-            .env(
-                "CALLCLIP_API_PUBLIC_URL",
-                format!("http://127.0.0.1:{api_port}"),
-            )
-            .env(
-                "CALLCLIP_RTP_PORTS",
-                format!("{}-{}", rtp_base, rtp_base + 9),
-            )
-            .env("CALLCLIP_RECORDINGS_DIR", dir.join("recordings"))
-            .env("CALLCLIP_NOTIFICATIONS_SPOOL_DIR", dir.join("spool"))
-            .env("CALLCLIP_LOG", "debug")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log file"));
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = cmd.spawn().expect("start callclip");
-        let gw = Gateway {
-            child,
-            sip: SocketAddr::from(([127, 0, 0, 1], sip_port)),
-            api: SocketAddr::from(([127, 0, 0, 1], api_port)),
-            dir,
-            log,
-        };
-        gw.wait_ready();
-        gw
+        Self::start_in(name, &temp_dir(name), env)
     }
 
     fn wait_ready(&self) {
