@@ -5,71 +5,20 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub const TOKEN: &str = "bench-token";
 
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("repo root exists")
-}
+// One copy of the loopback plumbing: the end-to-end tests' support module.
+#[path = "../../../../tests/support/mod.rs"]
+mod support;
 
-/// `../shared/peers`, or `$CALLCLIP_PEERS`.
-pub fn peers() -> PathBuf {
-    std::env::var_os("CALLCLIP_PEERS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/peers"))
-}
-
-pub fn temp_dir(name: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let d = std::env::temp_dir().join(format!(
-        "callclip-bench-{name}-{}-{nanos}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
-
-/// A port free on both UDP and TCP on 127.0.0.1, above the toolkit's fixed ports.
-pub fn free_port() -> u16 {
-    loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").expect("bind udp");
-        let port = udp.local_addr().expect("addr").port();
-        if port > 20000 && TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
-/// The toolkit's media (make_all.sh) in `$PEERS_OUT`, built there or in a temp dir when missing.
-pub fn media_dir() -> PathBuf {
-    let out = std::env::var_os("PEERS_OUT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("callclip-bench-media"));
-    if !out.join("MANIFEST.sha256").exists() {
-        let ok = Command::new(peers().join("make_all.sh"))
-            .arg(&out)
-            .stdout(Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(
-            ok,
-            "make_all.sh failed (run /work/shared/peers/install.sh?)"
-        );
-    }
-    out
-}
+#[allow(unused_imports)] // each bench uses its own subset
+pub use support::{free_port, media_dir, peers, repo_root, temp_dir};
 
 /// A running gateway, killed on drop.
 pub struct Gateway {
