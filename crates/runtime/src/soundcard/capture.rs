@@ -34,24 +34,14 @@ impl Microphone {
         let supported = devices::stream_config(Direction::Input, device)?;
         let config = supported.config();
         let (tx, rx) = mpsc::sync_channel(CHANNEL_CHUNKS);
-        let stream = match supported.sample_format() {
-            SampleFormat::I8 => build::<i8>(device, &config, tx, events),
-            SampleFormat::I16 => build::<i16>(device, &config, tx, events),
-            SampleFormat::I32 => build::<i32>(device, &config, tx, events),
-            SampleFormat::I64 => build::<i64>(device, &config, tx, events),
-            SampleFormat::U8 => build::<u8>(device, &config, tx, events),
-            SampleFormat::U16 => build::<u16>(device, &config, tx, events),
-            SampleFormat::U32 => build::<u32>(device, &config, tx, events),
-            SampleFormat::U64 => build::<u64>(device, &config, tx, events),
-            SampleFormat::F32 => build::<f32>(device, &config, tx, events),
-            SampleFormat::F64 => build::<f64>(device, &config, tx, events),
-            other => {
-                return Err(SoundcardError::UnsupportedFormat {
-                    device: name,
-                    format: other.to_string(),
-                })
+        let stream = devices::with_sample_type!(
+            supported.sample_format(),
+            build(device, &config, tx, events),
+            |other: SampleFormat| SoundcardError::UnsupportedFormat {
+                device: name.clone(),
+                format: other.to_string(),
             }
-        }
+        )
         .map_err(|source| SoundcardError::BuildStream {
             device: name.clone(),
             source,

@@ -155,3 +155,24 @@ pub(crate) fn stream_config(
 pub(crate) fn device_name(device: &cpal::Device) -> String {
     name_of(device)
 }
+
+/// Runs `$build::<T>(args…)` with `T` the Rust sample type of a cpal `SampleFormat`; one table
+/// for the microphone and the speaker. Formats cpal may add later end in `$unsupported(format)`.
+macro_rules! with_sample_type {
+    ($format:expr, $build:ident($($arg:expr),* $(,)?), $unsupported:expr) => {
+        match $format {
+            cpal::SampleFormat::I8 => $build::<i8>($($arg),*),
+            cpal::SampleFormat::I16 => $build::<i16>($($arg),*),
+            cpal::SampleFormat::I32 => $build::<i32>($($arg),*),
+            cpal::SampleFormat::I64 => $build::<i64>($($arg),*),
+            cpal::SampleFormat::U8 => $build::<u8>($($arg),*),
+            cpal::SampleFormat::U16 => $build::<u16>($($arg),*),
+            cpal::SampleFormat::U32 => $build::<u32>($($arg),*),
+            cpal::SampleFormat::U64 => $build::<u64>($($arg),*),
+            cpal::SampleFormat::F32 => $build::<f32>($($arg),*),
+            cpal::SampleFormat::F64 => $build::<f64>($($arg),*),
+            other => return Err($unsupported(other)),
+        }
+    };
+}
+pub(crate) use with_sample_type;

@@ -40,24 +40,14 @@ impl Speaker {
         let config = supported.config();
         let feed = SharedFeed::default();
         let f = feed.clone();
-        let stream = match supported.sample_format() {
-            SampleFormat::I8 => build::<i8>(device, &config, f, events),
-            SampleFormat::I16 => build::<i16>(device, &config, f, events),
-            SampleFormat::I32 => build::<i32>(device, &config, f, events),
-            SampleFormat::I64 => build::<i64>(device, &config, f, events),
-            SampleFormat::U8 => build::<u8>(device, &config, f, events),
-            SampleFormat::U16 => build::<u16>(device, &config, f, events),
-            SampleFormat::U32 => build::<u32>(device, &config, f, events),
-            SampleFormat::U64 => build::<u64>(device, &config, f, events),
-            SampleFormat::F32 => build::<f32>(device, &config, f, events),
-            SampleFormat::F64 => build::<f64>(device, &config, f, events),
-            other => {
-                return Err(SoundcardError::UnsupportedFormat {
-                    device: name,
-                    format: other.to_string(),
-                })
+        let stream = devices::with_sample_type!(
+            supported.sample_format(),
+            build(device, &config, f, events),
+            |other: SampleFormat| SoundcardError::UnsupportedFormat {
+                device: name.clone(),
+                format: other.to_string(),
             }
-        }
+        )
         .map_err(|source| SoundcardError::BuildStream {
             device: name.clone(),
             source,
