@@ -358,8 +358,9 @@ impl Pair {
     pub fn dial(&mut self) -> crate::endpoint::CallHandle {
         use crate::message::{NameAddr, Uri};
         let now = self.net.now;
+        // Constant, well-formed URIs (the parser's own tests cover this form): cannot fail.
         let target = Uri::parse("sip:bot@127.0.0.1:5080").expect("literal URI");
-        let from = NameAddr::new(Uri::parse("sip:peer@127.0.0.1:5062").expect("literal URI"));
+        let from = NameAddr::new(Uri::parse("sip:peer@127.0.0.1:5062").expect("literal URI")); // as above
         let dest = self.net.addr(self.bot);
         self.net.endpoint(self.peer).invite(
             now,
