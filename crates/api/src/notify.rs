@@ -1,11 +1,16 @@
-//! Delivery of commsNotifications to a call's callbackUri: spooled to disk first, one queue per
-//! call (head-of-line, so a call's notifications arrive in order), retried with exponential
-//! backoff until the give-up time, signed with `X-Callclip-Signature` when a secret is set.
+//! Delivery of commsNotifications to a call's callbackUri: one queue per call (head-of-line, so
+//! a call's notifications arrive in order), retried with exponential backoff until the give-up
+//! time, signed with `X-Callclip-Signature` when a secret is set.
+//!
+//! Each notification is written to the on-disk spool while its first attempt is already on the
+//! way: the write's two fsyncs never delay a delivery. The spool file is removed once the
+//! notification is delivered or given up (after its write finished); what is pending at a
+//! restart is resumed from it. The runtime waits for outstanding writes when it shuts down.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -88,6 +93,14 @@ impl Transport for HttpTransport {
 struct Item {
     pending: Pending,
     deadline: Instant,
+    /// The spool write still in flight for this item (none when it was loaded from the spool).
+    write: Option<SpoolWrite>,
+}
+
+struct SpoolWrite {
+    done: tokio::task::JoinHandle<()>,
+    /// Set once the item is finished with: a write that has not begun by then is skipped.
+    finished: Arc<AtomicBool>,
 }
 
 struct Inner {
@@ -100,7 +113,7 @@ struct Inner {
     attempt_timeout: Duration,
     metrics: Arc<Metrics>,
     next_seq: AtomicU64,
-    intake: mpsc::UnboundedSender<Pending>,
+    runtime: tokio::runtime::Handle,
     queues: Mutex<HashMap<String, mpsc::UnboundedSender<Item>>>,
     stop: watch::Sender<bool>,
 }
@@ -119,7 +132,6 @@ impl Notifier {
         metrics: Arc<Metrics>,
     ) -> std::io::Result<Notifier> {
         let (spool, loaded) = Spool::open(&config.spool_dir)?;
-        let (intake, mut intake_rx) = mpsc::unbounded_channel::<Pending>();
         let next = loaded.last().map(|p| p.seq.saturating_add(1)).unwrap_or(1);
         let notifier = Notifier {
             inner: Arc::new(Inner {
@@ -132,7 +144,7 @@ impl Notifier {
                 attempt_timeout: config.notification_timeout,
                 metrics,
                 next_seq: AtomicU64::new(next),
-                intake,
+                runtime: tokio::runtime::Handle::current(),
                 queues: Mutex::new(HashMap::new()),
                 stop: watch::channel(false).0,
             }),
@@ -144,31 +156,14 @@ impl Notifier {
             notifier.dispatch(Item {
                 pending: p,
                 deadline,
+                write: None,
             });
         }
-        let n = notifier.clone();
-        tokio::spawn(async move {
-            while let Some(p) = intake_rx.recv().await {
-                let spool = n.inner.spool.clone();
-                let copy = p.clone();
-                let written = tokio::task::spawn_blocking(move || spool.write(&copy)).await;
-                if !matches!(written, Ok(Ok(()))) {
-                    tracing::warn!(seq = p.seq, "notification not spooled; delivering anyway");
-                }
-                if *n.inner.stop.borrow() {
-                    continue;
-                }
-                let deadline = Instant::now() + n.inner.give_up;
-                n.dispatch(Item {
-                    pending: p,
-                    deadline,
-                });
-            }
-        });
         Ok(notifier)
     }
 
-    /// Queues a notification for `call`; it is on disk before the first attempt.
+    /// Queues a notification for `call`: the first attempt starts at once, the spool write
+    /// beside it. After `stop` it is only spooled, for the next start.
     pub fn enqueue(&self, call: &str, url: String, body: String) {
         let p = Pending {
             seq: self.inner.next_seq.fetch_add(1, Ordering::Relaxed),
@@ -177,8 +172,25 @@ impl Notifier {
             created_unix: clock::unix_seconds(),
             body,
         };
-        // The intake task lives as long as any Notifier clone; a send error means shutdown.
-        let _ = self.inner.intake.send(p);
+        let finished = Arc::new(AtomicBool::new(false));
+        let (spool, copy, skip) = (self.inner.spool.clone(), p.clone(), finished.clone());
+        let done = self.inner.runtime.spawn_blocking(move || {
+            if skip.load(Ordering::Acquire) {
+                return;
+            }
+            if let Err(e) = spool.write(&copy) {
+                tracing::warn!(seq = copy.seq, error = %e, "notification not spooled; delivering anyway");
+            }
+        });
+        if *self.inner.stop.borrow() {
+            return;
+        }
+        let deadline = Instant::now() + self.inner.give_up;
+        self.dispatch(Item {
+            pending: p,
+            deadline,
+            write: Some(SpoolWrite { done, finished }),
+        });
     }
 
     /// Stops delivering; what is still pending stays in the spool for the next start.
@@ -259,13 +271,13 @@ impl Notifier {
             };
             if status.is_some_and(|s| (200..300).contains(&s)) {
                 Metrics::add(&inner.metrics.notifications_delivered, 1);
-                self.forget(p.seq).await;
+                self.forget(item);
                 return true;
             }
             if Instant::now() + delay > item.deadline {
                 tracing::warn!(seq = p.seq, call = %p.call, "notification given up");
                 Metrics::add(&inner.metrics.notifications_dropped, 1);
-                self.forget(p.seq).await;
+                self.forget(item);
                 return true;
             }
             tokio::select! {
@@ -277,12 +289,21 @@ impl Notifier {
         }
     }
 
-    async fn forget(&self, seq: u64) {
+    /// Removes the item's spool file, once its write (if still running) is done.
+    fn forget(&self, item: Item) {
         let spool = self.inner.spool.clone();
-        let removed = tokio::task::spawn_blocking(move || spool.remove(seq)).await;
-        if !matches!(removed, Ok(Ok(()))) {
-            tracing::warn!(seq, "spool file not removed");
-        }
+        let seq = item.pending.seq;
+        let write = item.write;
+        tokio::spawn(async move {
+            if let Some(w) = write {
+                w.finished.store(true, Ordering::Release);
+                let _ = w.done.await;
+            }
+            let removed = tokio::task::spawn_blocking(move || spool.remove(seq)).await;
+            if !matches!(removed, Ok(Ok(()))) {
+                tracing::warn!(seq, "spool file not removed");
+            }
+        });
     }
 }
 

@@ -98,26 +98,27 @@ fn silence_prompt_beep_silence_is_one_continuous_stream() {
     assert_continuous(&sent, 160);
     assert!(sent.iter().all(|p| p.pt == 0 && p.payload.len() == 160));
     let marked: Vec<Duration> = sent.iter().filter(|p| p.marker).map(|p| p.at).collect();
-    // Stream start and the prompt after silence; the beep follows the prompt without a gap.
-    assert_eq!(marked, vec![ms(0), ms(100)]);
+    // Stream start and the prompt after silence, sent when it was queued rather than at the
+    // 100 ms slot; the beep follows the prompt without a gap.
+    assert_eq!(marked, vec![ms(0), ms(95)]);
     assert_eq!(
         ev,
         vec![
             SendEvent::PlayoutStarted {
                 id: PlaybackId(1),
-                at: ms(100)
+                at: ms(95)
             },
             SendEvent::PlayoutFinished {
                 id: PlaybackId(1),
-                at: ms(400)
+                at: ms(395)
             },
             SendEvent::PlayoutStarted {
                 id: PlaybackId(2),
-                at: ms(400)
+                at: ms(395)
             },
             SendEvent::PlayoutFinished {
                 id: PlaybackId(2),
-                at: ms(800)
+                at: ms(795)
             },
         ]
     );
@@ -224,6 +225,37 @@ fn comfort_noise_cuts_the_silence_packet_rate() {
     let cn_after: Vec<&Sent> = sent[before..].iter().filter(|p| p.pt == 13).collect();
     assert_eq!(cn_after[0].at, ms(1_100));
     assert_eq!(cn_after[0].seq, audio[4].seq.wrapping_add(1));
+}
+
+#[test]
+fn a_prompt_after_comfort_noise_starts_when_queued() {
+    let mut s = sender(SenderConfig {
+        cn_pt: Some(13),
+        ..pcmu()
+    });
+    let (mut sent, mut ev) = (Vec::new(), Vec::new());
+    run(&mut s, ms(500), &mut sent, &mut ev);
+    s.play(ms(507), PlaybackId(1), tone(8_000, 60), false)
+        .unwrap();
+    assert_eq!(
+        s.poll_timeout(),
+        Some(ms(507)),
+        "no wait for the 520 ms slot"
+    );
+    let before = sent.len();
+    run(&mut s, ms(530), &mut sent, &mut ev);
+    // While something plays, a newly queued item waits for its slot as before.
+    s.play(ms(535), PlaybackId(2), tone(8_000, 20), false)
+        .unwrap();
+    assert_eq!(s.poll_timeout(), Some(ms(547)));
+    run(&mut s, ms(700), &mut sent, &mut ev);
+    let audio: Vec<&Sent> = sent[before..].iter().filter(|p| p.pt == 0).collect();
+    let at: Vec<Duration> = audio.iter().map(|p| p.at).collect();
+    assert_eq!(at, vec![ms(507), ms(527), ms(547), ms(567)]);
+    assert!(audio[0].marker && audio[1..].iter().all(|p| !p.marker));
+    // The timestamp is the 520 ms slot's: the stream's timeline never runs backwards.
+    assert_eq!(audio[0].ts, TS0.wrapping_add(8 * 520));
+    assert_continuous(&sent[before..before + 4], 160);
 }
 
 #[test]

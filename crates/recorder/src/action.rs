@@ -54,6 +54,13 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    pub(crate) fn with_rate(rate: Option<u32>) -> Self {
+        Shared {
+            rate,
+            ..Shared::default()
+        }
+    }
+
     pub(crate) fn push(&mut self, action: Action) {
         self.actions.push_back(action);
     }

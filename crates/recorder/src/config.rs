@@ -10,6 +10,10 @@ pub struct RecorderConfig {
     pub media_receive_timeout: Duration,
     /// Silence kept after the last speech when `maxSilenceTimeout` fires; the rest is cut.
     pub trailing_silence_keep: Duration,
+    /// The decoded audio's sample rate when it is known before the first frame (the negotiated
+    /// codec's), so a recording stopped before any audio arrived is still an (empty) file.
+    /// Without it the rate is learned from the first frame.
+    pub audio_rate: Option<u32>,
 }
 
 impl Default for RecorderConfig {
@@ -17,6 +21,7 @@ impl Default for RecorderConfig {
         RecorderConfig {
             media_receive_timeout: Duration::from_secs(10),
             trailing_silence_keep: Duration::from_millis(500),
+            audio_rate: None,
         }
     }
 }

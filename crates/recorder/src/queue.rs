@@ -61,7 +61,7 @@ impl MediaQueue {
     pub fn new(config: RecorderConfig) -> Self {
         MediaQueue {
             config,
-            shared: Shared::default(),
+            shared: Shared::with_rate(config.audio_rate.filter(|r| *r > 0)),
             running: None,
             queue: VecDeque::new(),
             call_ended: false,

@@ -169,6 +169,7 @@ impl CallTask {
         let pcm_rate = kind.pcm_rate();
         let queue = MediaQueue::new(RecorderConfig {
             media_receive_timeout: setup.receive_timeout,
+            audio_rate: Some(pcm_rate),
             ..RecorderConfig::default()
         });
         Ok(CallTask {
@@ -545,12 +546,20 @@ impl CallTask {
             }
             Action::FinishRecording { op, keep_samples } => {
                 if let Some((w, id)) = self.writers.remove(&op) {
-                    // finish() fsyncs: keep it off the async threads.
+                    // Truncate and header: blocking file calls, off the async threads.
                     let done =
-                        tokio::task::spawn_blocking(move || w.finish(Some(keep_samples))).await;
+                        tokio::task::spawn_blocking(move || w.finalize(Some(keep_samples))).await;
                     match done {
-                        Ok(Ok(f)) => {
-                            debug!(samples = f.samples, path = %f.path.display(), "recording finished")
+                        Ok(Ok((f, unsynced))) => {
+                            debug!(samples = f.samples, path = %f.path.display(), "recording finished");
+                            // The file is complete for every reader now; forcing it to the disk
+                            // would put an fsync between the stop tone and the notification.
+                            // The runtime waits for blocking tasks when it shuts down.
+                            tokio::task::spawn_blocking(move || {
+                                if let Err(e) = unsynced.sync() {
+                                    warn!(error = %e, path = %f.path.display(), "recording fsync failed");
+                                }
+                            });
                         }
                         Ok(Err(e)) => warn!(error = %e, "recording finish failed"),
                         Err(e) => warn!(error = %e, "recording finish task failed"),

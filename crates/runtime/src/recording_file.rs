@@ -1,6 +1,6 @@
 //! Recording files on disk: a WAV streamed as the caller speaks, finalized (truncated to what the
-//! recorder keeps, header written, synced) before the operation's completion is announced, and
-//! repaired after a crash.
+//! recorder keeps, header written) before the operation's completion is announced, fsynced right
+//! after it, and repaired after a crash.
 //!
 //! The file is the canonical 44-byte-header PCM WAV (`media::wav::encode_wav_header`), 16-bit
 //! mono. While streaming, the header holds the "length unknown" placeholder, so a file left by a
@@ -127,10 +127,14 @@ impl RecordingWriter {
         Ok(())
     }
 
-    /// Truncates to `keep_samples` (all if `None` or more than written), writes the final header
-    /// and syncs file and directory before returning, so a completion announced afterwards always
-    /// points at a complete file.
-    pub fn finish(mut self, keep_samples: Option<u64>) -> io::Result<FinishedRecording> {
+    /// Truncates to `keep_samples` (all if `None` or more than written) and writes the final
+    /// header: the file is complete for every reader (and survives a crash of this process) when
+    /// this returns, but not yet forced to the disk. `Unsynced::sync` does that; the call task
+    /// runs it right after announcing the completion so no fsync sits on the notification path.
+    pub fn finalize(
+        mut self,
+        keep_samples: Option<u64>,
+    ) -> io::Result<(FinishedRecording, Unsynced)> {
         self.flush()?;
         let samples = keep_samples.map_or(self.samples, |k| k.min(self.samples));
         let data_len = data_len_field(samples)?;
@@ -139,13 +143,32 @@ impl RecordingWriter {
         self.file.seek(SeekFrom::Start(0))?;
         self.file
             .write_all(&encode_wav_header(self.rate, CHANNELS, BITS, data_len))?;
-        self.file.sync_all()?;
-        sync_dir_of(&self.path)?;
-        Ok(FinishedRecording {
+        let done = FinishedRecording {
             path: self.path,
             samples,
             bytes,
-        })
+        };
+        Ok((done, Unsynced { file: self.file }))
+    }
+
+    /// `finalize` and `sync` in one: the file is on the disk when this returns.
+    pub fn finish(self, keep_samples: Option<u64>) -> io::Result<FinishedRecording> {
+        let (done, unsynced) = self.finalize(keep_samples)?;
+        unsynced.sync()?;
+        Ok(done)
+    }
+}
+
+/// A finalized recording whose last bytes and length may still be only in the page cache.
+#[derive(Debug)]
+pub struct Unsynced {
+    file: File,
+}
+
+impl Unsynced {
+    /// fsync of data and length. The directory entry was synced when the file was created.
+    pub fn sync(self) -> io::Result<()> {
+        self.file.sync_all()
     }
 }
 
@@ -318,6 +341,22 @@ mod tests {
             0,
             "keep beyond written is clamped"
         );
+    }
+
+    #[test]
+    fn finalized_file_is_complete_before_its_fsync() {
+        let dir = TempDir::new("finalize");
+        let path = dir.0.join("f.wav");
+        let mut w = RecordingWriter::create(&path, 8_000).unwrap();
+        let audio = ramp(8_000 + 80);
+        w.write(&audio).unwrap();
+        let (done, unsynced) = w.finalize(Some(8_000)).unwrap();
+        // A download served between the completion and the fsync reads the final file.
+        let (_, samples) = read_back(&path);
+        assert_eq!(samples, audio[..8_000]);
+        assert_eq!(fs::metadata(&path).unwrap().len(), done.bytes);
+        unsynced.sync().unwrap();
+        assert!(repair_dir(&dir.0).unwrap().is_empty());
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //!
 //! The marker bit is set on the first packet of the stream, on the first packet of each
 //! item that follows silence, after a digit, and after a timing resync (RFC 3551 §4.1).
+//! An item queued while only silence is going out starts at once: the slot grid is moved to
+//! `now` rather than the prompt waiting up to one ptime for the next slot.
 
 mod digit;
 pub mod packet;
@@ -169,7 +171,18 @@ impl RtpSender {
                 actual: pcm.rate,
             });
         }
-        self.next_slot.get_or_insert(now);
+        match self.next_slot {
+            // Audio that follows silence goes out now, not at the next slot: the slot grid moves
+            // earlier by less than one ptime. Timestamps stay continuous and the first packet
+            // is marked, so the receiver re-times the talkspurt (RFC 3551 §4.1).
+            Some(slot) if slot > now && self.is_idle() => {
+                self.next_slot = Some(now);
+                self.need_marker = true;
+            }
+            _ => {
+                self.next_slot.get_or_insert(now);
+            }
+        }
         self.queue.push_back(Item {
             id,
             pcm,
@@ -197,6 +210,11 @@ impl RtpSender {
     /// Whether an item is playing or queued.
     pub fn is_playing(&self) -> bool {
         !self.queue.is_empty()
+    }
+
+    /// Nothing but silence or comfort noise would go out in the next slot.
+    fn is_idle(&self) -> bool {
+        self.queue.is_empty() && self.digits.is_empty() && self.finishing.is_none()
     }
 
     /// Sends an RFC 4733 event of `duration_ms` after any digit already queued.

@@ -74,7 +74,10 @@ impl Call {
 
     pub fn with_config(rate: u32, config: RecorderConfig) -> Self {
         Call {
-            q: MediaQueue::new(config),
+            q: MediaQueue::new(RecorderConfig {
+                audio_rate: Some(rate),
+                ..config
+            }),
             now: Duration::ZERO,
             rate,
             prompt_len: secs(2),

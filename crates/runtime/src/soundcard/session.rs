@@ -126,7 +126,10 @@ pub fn record(
     let start = clock.now();
     let mut framer = Framer::new(mic.rate);
     framer.push(start, &first);
-    let mut queue = MediaQueue::new(RecorderConfig::default());
+    let mut queue = MediaQueue::new(RecorderConfig {
+        audio_rate: Some(mic.rate),
+        ..RecorderConfig::default()
+    });
     queue.record(start, OP, opts.params.clone())?;
     let mut run = Run {
         clock,
