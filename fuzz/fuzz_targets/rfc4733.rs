@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = media::dtmf::rfc4733::parse_event(data);
     let config = SessionConfig {
         audio_pts: vec![(0, CodecKind::Pcmu)],
-        telephone_event_pts: vec![101],
+        telephone_events: vec![(101, 8000)],
         cn_pt: Some(13),
         send_pt: Some(0),
         ptime_ms: 20,

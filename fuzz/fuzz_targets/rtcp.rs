@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = media::rtp::is_rtcp(data);
     let config = SessionConfig {
         audio_pts: vec![(0, CodecKind::Pcmu)],
-        telephone_event_pts: vec![101],
+        telephone_events: vec![(101, 8000)],
         cn_pt: None,
         send_pt: Some(0),
         ptime_ms: 20,

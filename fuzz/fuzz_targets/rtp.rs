@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = media::rtp::parse(data);
     let config = SessionConfig {
         audio_pts: vec![(0, CodecKind::Pcmu), (8, CodecKind::Pcma)],
-        telephone_event_pts: vec![101, 96],
+        telephone_events: vec![(101, 8000), (96, 48000)],
         cn_pt: Some(13),
         send_pt: Some(0),
         ptime_ms: 20,

@@ -31,7 +31,7 @@ fn speech_like(seconds: u32) -> Vec<i16> {
 fn config(inband_dtmf: bool) -> SessionConfig {
     SessionConfig {
         audio_pts: vec![(0, CodecKind::Pcmu), (8, CodecKind::Pcma)],
-        telephone_event_pts: vec![101],
+        telephone_events: vec![(101, 8000)],
         cn_pt: Some(13),
         send_pt: Some(0),
         ptime_ms: 20,

@@ -20,7 +20,7 @@
 //!
 //! let mut session = MediaSession::new(SessionConfig {
 //!     audio_pts: vec![(0, CodecKind::Pcmu), (8, CodecKind::Pcma)],
-//!     telephone_event_pts: vec![101],
+//!     telephone_events: vec![(101, 8000)],
 //!     cn_pt: Some(13),
 //!     send_pt: Some(0),
 //!     ptime_ms: 20,
@@ -65,15 +65,13 @@ use crate::rtp::{self, PayloadType, Ssrc};
 use crate::vad::{Endpoint, Endpointer, Vad};
 use crate::{rtcp, Digit, Error};
 
-/// RFC 4733 events are read on the 8 kHz clock (the /8000 telephone-event is the one we pick).
-const EVENT_CLOCK: u32 = 8000;
-
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
     /// Every offered/negotiated audio payload type and its codec; the first is the primary one
     /// and fixes the output rate. Others with a different clock or PCM rate are dropped.
     pub audio_pts: Vec<(u8, CodecKind)>,
-    pub telephone_event_pts: Vec<u8>,
+    /// Every telephone-event payload type the peer may send with, and its clock rate.
+    pub telephone_events: Vec<(u8, u32)>,
     pub cn_pt: Option<u8>,
     /// Payload type the send path uses (read by the sender, not by the receive side).
     pub send_pt: Option<u8>,
@@ -201,7 +199,7 @@ impl MediaSession {
             rng: config.seed | 1,
             config,
             jitter,
-            events: EventReceiver::new(EVENT_CLOCK),
+            events: EventReceiver::default(),
             tones,
             dedup: DigitDedup::default(),
             open_digits: Vec::new(),
@@ -248,8 +246,14 @@ impl MediaSession {
         };
         self.last_rtp_at = Some(now);
         let pt = pkt.payload_type.0;
-        if self.config.telephone_event_pts.contains(&pt) {
-            self.handle_event(now, &pkt);
+        let event_clock = self
+            .config
+            .telephone_events
+            .iter()
+            .find(|(p, _)| *p == pt)
+            .map(|(_, rate)| *rate);
+        if let Some(clock_rate) = event_clock {
+            self.handle_event(now, &pkt, clock_rate);
         } else if self.config.cn_pt == Some(pt) {
             let arrival = self.jitter.insert_comfort_noise(now, &pkt);
             self.after_arrival(now, arrival);
@@ -270,22 +274,29 @@ impl MediaSession {
         }
     }
 
-    fn handle_event(&mut self, now: Duration, pkt: &rtp::RtpPacket<'_>) {
+    fn handle_event(&mut self, now: Duration, pkt: &rtp::RtpPacket<'_>, clock_rate: u32) {
         self.event_packets += 1;
         self.jitter.observe(now, pkt);
         let Ok(ev) = rfc4733::parse_event(pkt.payload) else {
             self.malformed += 1;
             return;
         };
-        let at = if self.jitter.clock_rate() == EVENT_CLOCK {
+        // RFC 4733 §2.1: events on the audio clock share its timeline; others (a /8000 event
+        // beside Opus) are placed at their arrival plus the playout delay.
+        let at = if self.jitter.clock_rate() == clock_rate {
             self.jitter.playout_time(pkt.ssrc, pkt.timestamp)
         } else {
             None
         }
         .unwrap_or(now + self.jitter.target_delay());
         let mut updates = std::mem::take(&mut self.updates);
-        self.events
-            .handle(now, at, pkt.ssrc, pkt.timestamp, ev, &mut updates);
+        let event = rfc4733::EventPacket {
+            ssrc: pkt.ssrc,
+            ts: pkt.timestamp,
+            clock_rate,
+            payload: ev,
+        };
+        self.events.handle(now, at, event, &mut updates);
         self.apply_event_updates(&mut updates);
         self.updates = updates;
     }

@@ -133,7 +133,7 @@ impl Call {
 
     fn run(&self) -> Driver {
         let mut cfg = config();
-        cfg.telephone_event_pts = vec![self.event_pt];
+        cfg.telephone_events = vec![(self.event_pt, 8000)];
         let mut d = Driver::new(cfg);
         d.run(self.schedule(), ms(self.total_ms + 500));
         d
@@ -262,7 +262,7 @@ fn events_on_their_own_ssrc_are_still_digits() {
 fn sip_info_and_rfc4733_for_one_press_count_once() {
     let call = Call::new(&[('8', 1000)], 160, Ends::SameSeq, Audio::Paused);
     let mut cfg = config();
-    cfg.telephone_event_pts = vec![101];
+    cfg.telephone_events = vec![(101, 8000)];
     let mut d = Driver::new(cfg);
     d.run(
         call.schedule()
@@ -309,4 +309,54 @@ fn unconfigured_event_payload_type_is_not_a_digit() {
     d.run(call.schedule(), ms(2000));
     assert_eq!(d.digit_string(), "");
     assert!(d.session.stats().unknown_pt > 0);
+}
+
+/// An Opus call whose events come as telephone-event/48000 (RFC 4733 §2.1: the audio's clock),
+/// audio interleaved, end packet repeated: the digit sits on the audio timeline and lasts what
+/// its 48 kHz duration says.
+#[test]
+fn events_on_the_opus_48_khz_clock() {
+    let mut cfg = config();
+    cfg.audio_pts = vec![(96, CodecKind::Opus)];
+    cfg.send_pt = Some(96);
+    cfg.cn_pt = None;
+    cfg.telephone_events = vec![(97, 48_000), (101, 8_000)];
+    let opus = encode(CodecKind::Opus, &[0; 320]);
+    let (press, dur) = (1_000u64, 160u64);
+    let mut schedule = Schedule::new();
+    let mut seq: u16 = 100;
+    for slot in 0..100u64 {
+        let t = slot * 20;
+        let arrive = ms(t + 20) + ms(1) / 2;
+        seq = seq.wrapping_add(1);
+        schedule.push((arrive, rtp(96, false, seq, (t * 48) as u32, 1, &opus)));
+        if t >= press && t < press + dur {
+            let elapsed = (t + 20 - press) * 48;
+            let end = t + 20 >= press + dur;
+            for _ in 0..if end { 3 } else { 1 } {
+                seq = seq.wrapping_add(1);
+                let payload = [
+                    5,
+                    if end { 0x8a } else { 0x0a },
+                    (elapsed >> 8) as u8,
+                    elapsed as u8,
+                ];
+                let ts = (press * 48) as u32;
+                schedule.push((arrive, rtp(97, t == press, seq, ts, 1, &payload)));
+            }
+        }
+    }
+    let mut d = Driver::new(cfg);
+    d.run(schedule, ms(2_500));
+    assert_eq!(d.digit_string(), "5");
+    let (_, start, end) = d.digits()[0];
+    let frame_of_press = d
+        .frames()
+        .iter()
+        .map(|f| f.0)
+        .find(|at| *at >= start)
+        .unwrap();
+    assert!(frame_of_press - start < ms(20), "on the frame timeline");
+    assert!(start >= ms(press) && start <= ms(press + 200), "{start:?}");
+    assert_eq!(end, Some(start + ms(dur)), "160 ms, counted at 48 kHz");
 }

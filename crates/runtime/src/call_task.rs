@@ -144,7 +144,7 @@ impl CallTask {
                         .map(|(pt, c)| (*pt, convert::codec_kind(*c))),
                 )
                 .collect(),
-            telephone_event_pts: n.telephone_event_pts.clone(),
+            telephone_events: n.telephone_events.clone(),
             cn_pt: n.cn_pt,
             send_pt: Some(n.codec.pt),
             ptime_ms: n.ptime_ms,

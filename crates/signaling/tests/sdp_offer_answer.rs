@@ -68,7 +68,7 @@ fn baresip_opus_first_gets_pcmu_when_we_prefer_it() {
     assert_eq!(n.codec.codec, AudioCodec::Pcmu);
     assert_eq!(n.codec.pt, 0);
     assert_eq!(n.telephone_event_pt, Some(101));
-    assert_eq!(n.telephone_event_pts, vec![101]);
+    assert_eq!(n.telephone_events, vec![(101, 8000)]);
     assert_eq!(n.ptime_ms, 20);
     assert_eq!(n.direction, Direction::SendRecv);
     assert_eq!(
@@ -121,7 +121,7 @@ fn telephone_event_8000_is_picked_among_several_rates_and_all_are_recorded() {
     let (n, text) = negotiate(&offer, &MediaPrefs::default());
     assert_eq!(n.codec.codec, AudioCodec::Pcmu);
     assert_eq!(n.telephone_event_pt, Some(101));
-    assert_eq!(n.telephone_event_pts, vec![97, 101]);
+    assert_eq!(n.telephone_events, vec![(97, 48_000), (101, 8_000)]);
     assert_eq!(m_lines(&text), vec!["m=audio 40000 RTP/AVP 0 101"]);
 }
 
@@ -145,7 +145,7 @@ fn static_types_work_without_rtpmap() {
     let (n, _) = negotiate(&offer, &prefer(&[AudioCodec::Pcma, AudioCodec::Pcmu]));
     assert_eq!((n.codec.codec, n.codec.pt), (AudioCodec::Pcma, 8));
     assert_eq!(n.telephone_event_pt, None);
-    assert!(n.telephone_event_pts.is_empty());
+    assert!(n.telephone_events.is_empty());
 }
 
 #[test]

@@ -52,10 +52,22 @@ pub enum EventUpdate {
     },
 }
 
+/// One telephone-event packet as the session hands it over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventPacket {
+    pub ssrc: Ssrc,
+    pub ts: u32,
+    /// The clock of the payload type it came with (`telephone-event/8000`, `/48000`…):
+    /// durations count in it (RFC 4733 §2.5.1.3).
+    pub clock_rate: u32,
+    pub payload: EventPayload,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Current {
     ssrc: Ssrc,
     ts: u32,
+    clock_rate: u32,
     digit: Digit,
     at: Duration,
     duration: u16,
@@ -66,9 +78,8 @@ struct Current {
 const END_TIMEOUT: Duration = Duration::from_millis(300);
 const FINISHED_MEMORY: usize = 8;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct EventReceiver {
-    clock_rate: u32,
     current: Option<Current>,
     /// Recently finished events (SSRC, timestamp), so late end repeats stay absorbed.
     finished: [Option<(Ssrc, u32)>; FINISHED_MEMORY],
@@ -76,53 +87,45 @@ pub struct EventReceiver {
 }
 
 impl EventReceiver {
-    /// `clock_rate` is the telephone-event clock that durations count in.
-    pub fn new(clock_rate: u32) -> EventReceiver {
-        EventReceiver {
-            clock_rate: clock_rate.max(1),
-            current: None,
-            finished: [None; FINISHED_MEMORY],
-            finished_next: 0,
-        }
-    }
-
     /// `at` is the event's start on the caller's media timeline.
     pub fn handle(
         &mut self,
         now: Duration,
         at: Duration,
-        ssrc: Ssrc,
-        ts: u32,
-        ev: EventPayload,
+        pkt: EventPacket,
         out: &mut Vec<EventUpdate>,
     ) {
-        let clock_rate = self.clock_rate;
+        let EventPacket {
+            ssrc,
+            ts,
+            clock_rate,
+            payload: ev,
+        } = pkt;
         let Some(digit) = Digit::from_event_code(ev.event) else {
             return;
         };
         if self.finished.contains(&Some((ssrc, ts))) {
             return;
         }
-        let duration = ticks(ev.duration, clock_rate);
         if let Some(cur) = self.current.as_mut() {
             if cur.ssrc == ssrc && cur.ts == ts {
                 cur.duration = cur.duration.max(ev.duration);
                 cur.last_packet = now;
                 if ev.end {
                     let cur = *cur;
-                    self.finish(cur, clock_rate, out);
+                    self.finish(cur, out);
                 }
                 return;
             }
             // A new event while one is open: the open one lost its end packets.
             let cur = *cur;
-            self.finish(cur, clock_rate, out);
+            self.finish(cur, out);
         }
         if ev.end {
             out.push(EventUpdate::Started {
                 digit,
                 at,
-                duration: Some(duration),
+                duration: Some(ticks(ev.duration, clock_rate)),
             });
             self.remember(ssrc, ts);
             return;
@@ -135,6 +138,7 @@ impl EventReceiver {
         self.current = Some(Current {
             ssrc,
             ts,
+            clock_rate,
             digit,
             at,
             duration: ev.duration,
@@ -144,10 +148,9 @@ impl EventReceiver {
 
     /// Closes an event whose end packets never came.
     pub fn handle_timeout(&mut self, now: Duration, out: &mut Vec<EventUpdate>) {
-        let clock_rate = self.clock_rate;
         if let Some(cur) = self.current {
             if now.saturating_sub(cur.last_packet) >= END_TIMEOUT {
-                self.finish(cur, clock_rate, out);
+                self.finish(cur, out);
             }
         }
     }
@@ -156,13 +159,13 @@ impl EventReceiver {
         self.current.map(|c| c.last_packet + END_TIMEOUT)
     }
 
-    fn finish(&mut self, cur: Current, clock_rate: u32, out: &mut Vec<EventUpdate>) {
+    fn finish(&mut self, cur: Current, out: &mut Vec<EventUpdate>) {
         self.current = None;
         self.remember(cur.ssrc, cur.ts);
         out.push(EventUpdate::Ended {
             digit: cur.digit,
             at: cur.at,
-            duration: ticks(cur.duration, clock_rate),
+            duration: ticks(cur.duration, cur.clock_rate),
         });
     }
 
@@ -192,6 +195,49 @@ mod tests {
         }
     }
 
+    fn pkt(ssrc: Ssrc, ts: u32, clock_rate: u32, payload: EventPayload) -> EventPacket {
+        EventPacket {
+            ssrc,
+            ts,
+            clock_rate,
+            payload,
+        }
+    }
+
+    #[test]
+    fn durations_count_in_the_payload_types_clock() {
+        let mut r = EventReceiver::default();
+        let mut out = Vec::new();
+        let ms = Duration::from_millis;
+        // telephone-event/48000 beside Opus: 4800 ticks are 100 ms, not 600.
+        r.handle(
+            ms(0),
+            ms(0),
+            pkt(Ssrc(1), 9, 48_000, ev(1, false, 960)),
+            &mut out,
+        );
+        r.handle(
+            ms(80),
+            ms(0),
+            pkt(Ssrc(1), 9, 48_000, ev(1, true, 4_800)),
+            &mut out,
+        );
+        r.handle(
+            ms(90),
+            ms(0),
+            pkt(Ssrc(1), 77, 8_000, ev(2, true, 800)),
+            &mut out,
+        );
+        let durations: Vec<Option<Duration>> = out
+            .iter()
+            .map(|u| match u {
+                EventUpdate::Started { duration, .. } => *duration,
+                EventUpdate::Ended { duration, .. } => Some(*duration),
+            })
+            .collect();
+        assert_eq!(durations, vec![None, Some(ms(100)), Some(ms(100))]);
+    }
+
     #[test]
     fn parses_payload() {
         let e = parse_event(&[11, 0x8a, 0x05, 0x00]).unwrap();
@@ -201,7 +247,7 @@ mod tests {
 
     #[test]
     fn one_digit_per_event_with_repeated_ends() {
-        let mut r = EventReceiver::new(8000);
+        let mut r = EventReceiver::default();
         let mut out = Vec::new();
         let s = Ssrc(1);
         let ms = Duration::from_millis;
@@ -209,14 +255,17 @@ mod tests {
             r.handle(
                 ms(50 * i as u64),
                 ms(0),
-                s,
-                8000,
-                ev(5, false, *d),
+                pkt(s, 8000, 8000, ev(5, false, *d)),
                 &mut out,
             );
         }
         for i in 0..3 {
-            r.handle(ms(200 + i), ms(0), s, 8000, ev(5, true, 800), &mut out);
+            r.handle(
+                ms(200 + i),
+                ms(0),
+                pkt(s, 8000, 8000, ev(5, true, 800)),
+                &mut out,
+            );
         }
         assert_eq!(
             out,
@@ -237,11 +286,21 @@ mod tests {
 
     #[test]
     fn end_packet_alone_reports_the_digit() {
-        let mut r = EventReceiver::new(8000);
+        let mut r = EventReceiver::default();
         let mut out = Vec::new();
         let ms = Duration::from_millis;
-        r.handle(ms(0), ms(0), Ssrc(1), 1, ev(11, true, 1280), &mut out);
-        r.handle(ms(1), ms(0), Ssrc(1), 1, ev(11, true, 1280), &mut out);
+        r.handle(
+            ms(0),
+            ms(0),
+            pkt(Ssrc(1), 1, 8000, ev(11, true, 1280)),
+            &mut out,
+        );
+        r.handle(
+            ms(1),
+            ms(0),
+            pkt(Ssrc(1), 1, 8000, ev(11, true, 1280)),
+            &mut out,
+        );
         assert_eq!(
             out,
             vec![EventUpdate::Started {
@@ -254,10 +313,15 @@ mod tests {
 
     #[test]
     fn lost_end_is_closed_by_timeout() {
-        let mut r = EventReceiver::new(8000);
+        let mut r = EventReceiver::default();
         let mut out = Vec::new();
         let ms = Duration::from_millis;
-        r.handle(ms(0), ms(0), Ssrc(1), 1, ev(1, false, 400), &mut out);
+        r.handle(
+            ms(0),
+            ms(0),
+            pkt(Ssrc(1), 1, 8000, ev(1, false, 400)),
+            &mut out,
+        );
         r.handle_timeout(ms(100), &mut out);
         assert_eq!(out.len(), 1);
         r.handle_timeout(ms(300), &mut out);

@@ -17,7 +17,7 @@ pub fn ms(n: u64) -> Duration {
 pub fn config() -> SessionConfig {
     SessionConfig {
         audio_pts: vec![(0, CodecKind::Pcmu)],
-        telephone_event_pts: vec![101],
+        telephone_events: vec![(101, 8000)],
         cn_pt: Some(13),
         send_pt: Some(0),
         ptime_ms: 20,

@@ -47,9 +47,9 @@ pub struct Negotiated {
     /// The telephone-event payload type we send with, at `telephone_event_rate`.
     pub telephone_event_pt: Option<u8>,
     pub telephone_event_rate: u32,
-    /// Every telephone-event payload type the peer listed, whatever its rate: some peers keep
+    /// Every telephone-event payload type the peer listed with its clock rate: some peers keep
     /// sending events on a type the answer did not pick.
-    pub telephone_event_pts: Vec<u8>,
+    pub telephone_events: Vec<(u8, u32)>,
     pub cn_pt: Option<u8>,
     pub ptime_ms: u32,
     /// Our direction.
@@ -230,7 +230,7 @@ fn negotiate_line(
             .collect(),
         telephone_event_pt: event.map(|f| f.pt),
         telephone_event_rate: event.map_or(8_000, |f| f.clock_rate),
-        telephone_event_pts: events.iter().map(|f| f.pt).collect(),
+        telephone_events: events.iter().map(|f| (f.pt, f.clock_rate)).collect(),
         cn_pt,
         ptime_ms,
         direction: their_direction.reversed(),
