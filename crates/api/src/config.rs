@@ -32,7 +32,8 @@ impl StaticToken {
     }
 }
 
-/// A key that verifies JWT bearer tokens.
+/// A JWT key: for API bearer tokens the verifying key (HS256 secret or public key PEM), for
+/// notifications the signing key (HS256 secret or private key PEM).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JwtKey {
     /// HS256 shared secret.
@@ -56,6 +57,11 @@ pub struct ApiConfig {
     pub default_callback: Option<String>,
     /// HMAC-SHA256 key for `X-Callclip-Signature`; unsigned when `None`.
     pub notification_secret: Option<Vec<u8>>,
+    /// Signs a JWT sent as `Authorization: Bearer` with every notification: the HS256 secret or
+    /// an RS256/ES256 private key (PEM). Without it notifications carry no `Authorization`.
+    pub notification_jwt: Option<JwtKey>,
+    /// `aud` of those JWTs (e.g. the bot's app id); omitted when `None`.
+    pub notification_jwt_audience: Option<String>,
     /// How long a notification is retried before it is dropped.
     pub notification_give_up: Duration,
     /// First retry delay; doubles per attempt up to `notification_backoff_max`.
@@ -89,6 +95,8 @@ impl ApiConfig {
             jwt_audience: None,
             default_callback: None,
             notification_secret: None,
+            notification_jwt: None,
+            notification_jwt_audience: None,
             notification_give_up: Duration::from_secs(3600),
             notification_backoff: Duration::from_millis(500),
             notification_backoff_max: Duration::from_secs(60),

@@ -32,6 +32,7 @@ mod media;
 pub mod metrics;
 pub mod model;
 pub mod notify;
+pub mod notify_jwt;
 pub mod openapi;
 pub mod recordings;
 pub mod requests;

@@ -1,6 +1,7 @@
 //! Delivery of commsNotifications to a call's callbackUri: one queue per call (head-of-line, so
 //! a call's notifications arrive in order), retried with exponential backoff until the give-up
-//! time, signed with `X-Callclip-Signature` when a secret is set.
+//! time, signed with `X-Callclip-Signature` when a secret is set and carrying a JWT in
+//! `Authorization` when a key is (`notify_jwt`).
 //!
 //! Each notification is written to the on-disk spool while its first attempt is already on the
 //! way: the write's two fsyncs never delay a delivery. The spool file is removed once the
@@ -21,7 +22,9 @@ use tokio::time::Instant;
 
 use crate::clock;
 use crate::config::ApiConfig;
+use crate::error::Error;
 use crate::metrics::Metrics;
+use crate::notify_jwt::NotificationSigner;
 use crate::spool::{Pending, Spool};
 
 pub const SIGNATURE_HEADER: &str = "x-callclip-signature";
@@ -107,6 +110,7 @@ struct Inner {
     spool: Spool,
     transport: Arc<dyn Transport>,
     secret: Option<Vec<u8>>,
+    signer: Option<NotificationSigner>,
     give_up: Duration,
     backoff: Duration,
     backoff_max: Duration,
@@ -130,14 +134,31 @@ impl Notifier {
         config: &ApiConfig,
         transport: Arc<dyn Transport>,
         metrics: Arc<Metrics>,
-    ) -> std::io::Result<Notifier> {
-        let (spool, loaded) = Spool::open(&config.spool_dir)?;
+    ) -> Result<Notifier, Error> {
+        let signer = config
+            .notification_jwt
+            .as_ref()
+            .map(|key| {
+                NotificationSigner::new(
+                    key,
+                    &config.public_url,
+                    config.notification_jwt_audience.as_deref(),
+                )
+            })
+            .transpose()?;
+        let (spool, loaded) = Spool::open(&config.spool_dir).map_err(|e| {
+            tracing::error!(dir = %config.spool_dir.display(), error = %e, "notification spool");
+            Error::InvalidConfig {
+                what: "notification spool directory",
+            }
+        })?;
         let next = loaded.last().map(|p| p.seq.saturating_add(1)).unwrap_or(1);
         let notifier = Notifier {
             inner: Arc::new(Inner {
                 spool,
                 transport,
                 secret: config.notification_secret.clone(),
+                signer,
                 give_up: config.notification_give_up,
                 backoff: config.notification_backoff,
                 backoff_max: config.notification_backoff_max,
@@ -255,11 +276,12 @@ impl Notifier {
                 return false;
             }
             let mut headers = vec![("content-type", "application/json".to_string())];
+            let now_unix = clock::unix_seconds();
             if let Some(secret) = &inner.secret {
-                headers.push((
-                    SIGNATURE_HEADER,
-                    signature(secret, clock::unix_seconds(), &p.body),
-                ));
+                headers.push((SIGNATURE_HEADER, signature(secret, now_unix, &p.body)));
+            }
+            if let Some(token) = inner.signer.as_ref().and_then(|s| s.token(now_unix)) {
+                headers.push(("authorization", format!("Bearer {token}")));
             }
             let attempt = tokio::time::timeout(
                 inner.attempt_timeout,

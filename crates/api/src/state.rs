@@ -56,11 +56,7 @@ impl AppState {
             what: "no tokio runtime (build the state inside one)",
         })?;
         let metrics = Arc::new(Metrics::default());
-        let notifier = Notifier::start(&config, transport, metrics.clone()).map_err(|_| {
-            Error::InvalidConfig {
-                what: "notification spool directory",
-            }
-        })?;
+        let notifier = Notifier::start(&config, transport, metrics.clone())?;
         std::fs::create_dir_all(&config.recordings_dir).map_err(|_| Error::InvalidConfig {
             what: "recordings directory",
         })?;

@@ -170,3 +170,36 @@ async fn http_transport_posts_json_to_a_loopback_webhook() {
     let refused = t.post("http://127.0.0.1:1/cb", vec![], "{}".into()).await;
     assert_eq!(refused, None);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_configured_key_puts_a_verifiable_jwt_in_authorization() {
+    let mut cfg = config();
+    let hook = FakeWebhook::failing(0);
+    let n = Notifier::start(&cfg, hook.clone(), Arc::new(Metrics::default())).unwrap();
+    n.enqueue("call-1", "https://bot/cb".into(), r#"{"n":"a"}"#.into());
+    wait_for(|| hook.delivered().len() == 1).await;
+    let unsigned = hook.attempts.lock().unwrap()[0].1.clone();
+    assert!(!unsigned.iter().any(|(k, _)| k == "authorization"));
+
+    cfg.spool_dir = cfg.spool_dir.join("signed");
+    cfg.notification_jwt = Some(api::JwtKey::Hs256 {
+        secret: b"bot-shared-secret".to_vec(),
+    });
+    cfg.notification_jwt_audience = Some("bot-app-id".into());
+    let hook = FakeWebhook::failing(0);
+    let n = Notifier::start(&cfg, hook.clone(), Arc::new(Metrics::default())).unwrap();
+    n.enqueue("call-1", "https://bot/cb".into(), r#"{"n":"b"}"#.into());
+    wait_for(|| hook.delivered().len() == 1).await;
+    let headers = hook.attempts.lock().unwrap()[0].1.clone();
+    let auth = headers
+        .iter()
+        .find(|(k, _)| k == "authorization")
+        .map(|(_, v)| v.clone())
+        .expect("Authorization header");
+    let token = auth.strip_prefix("Bearer ").unwrap();
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    v.set_audience(&["bot-app-id"]);
+    v.set_issuer(&[cfg.public_url.as_str()]);
+    let key = jsonwebtoken::DecodingKey::from_secret(b"bot-shared-secret");
+    jsonwebtoken::decode::<serde_json::Value>(token, &key, &v).unwrap();
+}

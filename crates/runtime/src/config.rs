@@ -116,6 +116,10 @@ pub struct NotificationsConfig {
     pub secret: String,
     pub give_up_seconds: u64,
     pub spool_dir: PathBuf,
+    pub backoff_max_seconds: u64,
+    pub jwt_hs256_secret: String,
+    pub jwt_private_key_file: String,
+    pub jwt_audience: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -35,6 +35,12 @@ pub enum GatewayError {
     },
     #[error("sip.public_address {0:?} is not host or host:port")]
     PublicAddress(String),
+    #[error("{key}: cannot read {path}")]
+    KeyFile {
+        key: &'static str,
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The address peers should use for us: `sip.public_address` or the address the SIP sockets are
@@ -66,23 +72,75 @@ fn ip_host(ip: IpAddr) -> Host {
     }
 }
 
+/// A PEM file named by `key`, or `None` when the setting is empty.
+fn pem_file(key: &'static str, path: &str) -> Result<Option<String>, GatewayError> {
+    if path.is_empty() {
+        return Ok(None);
+    }
+    std::fs::read_to_string(path)
+        .map(Some)
+        .map_err(|source| GatewayError::KeyFile {
+            key,
+            path: path.into(),
+            source,
+        })
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
 fn api_config(config: &Config) -> Result<api::ApiConfig, GatewayError> {
     let mut c = api::ApiConfig::new(
         &config.api.public_url,
         config.notifications.spool_dir.clone(),
         config.recordings.dir.clone(),
     );
+    // "sha256:<hex>" entries hold only the digest (validated when the config was loaded).
     c.static_tokens = config
         .api
         .tokens
         .iter()
-        .map(|t| api::StaticToken::from_plain(t))
+        .map(|t| {
+            t.strip_prefix("sha256:")
+                .and_then(api::StaticToken::from_hex)
+                .unwrap_or_else(|| api::StaticToken::from_plain(t))
+        })
         .collect();
-    c.default_callback =
-        (!config.calls.callback_url.is_empty()).then(|| config.calls.callback_url.clone());
-    c.notification_secret = (!config.notifications.secret.is_empty())
-        .then(|| config.notifications.secret.clone().into_bytes());
-    c.notification_give_up = Duration::from_secs(config.notifications.give_up_seconds);
+    let a = &config.api;
+    if !a.jwt_hs256_secret.is_empty() {
+        c.jwt_keys.push(api::JwtKey::Hs256 {
+            secret: a.jwt_hs256_secret.clone().into_bytes(),
+        });
+    }
+    if let Some(pem) = pem_file(
+        "api.jwt_rs256_public_key_file",
+        &a.jwt_rs256_public_key_file,
+    )? {
+        c.jwt_keys.push(api::JwtKey::Rs256Pem { pem });
+    }
+    if let Some(pem) = pem_file(
+        "api.jwt_es256_public_key_file",
+        &a.jwt_es256_public_key_file,
+    )? {
+        c.jwt_keys.push(api::JwtKey::Es256Pem { pem });
+    }
+    c.jwt_audience = non_empty(&a.jwt_audience);
+    c.default_callback = non_empty(&config.calls.callback_url);
+    let n = &config.notifications;
+    c.notification_secret = non_empty(&n.secret).map(String::into_bytes);
+    c.notification_give_up = Duration::from_secs(n.give_up_seconds);
+    c.notification_backoff_max = Duration::from_secs(n.backoff_max_seconds.max(1));
+    c.notification_jwt = match pem_file(
+        "notifications.jwt_private_key_file",
+        &n.jwt_private_key_file,
+    )? {
+        Some(pem) => Some(api::notify_jwt::private_key_from_pem(pem)),
+        None => non_empty(&n.jwt_hs256_secret).map(|s| api::JwtKey::Hs256 {
+            secret: s.into_bytes(),
+        }),
+    };
+    c.notification_jwt_audience = non_empty(&n.jwt_audience);
     c.recording_retention = Duration::from_secs(config.recordings.retention_seconds);
     c.max_seconds = config.api.max_seconds;
     Ok(c)
@@ -265,4 +323,83 @@ pub async fn start(
         api: api_addr,
         task,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn config(env: &[(&str, &str)]) -> Config {
+        let map: std::collections::HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load(None, |k| map.get(k).cloned()).unwrap()
+    }
+
+    fn authenticator(c: &api::ApiConfig) -> api::auth::Authenticator {
+        api::auth::Authenticator::new(c).unwrap()
+    }
+
+    #[test]
+    fn hashed_static_tokens_and_jwt_keys_reach_the_api() {
+        let digest = api::auth::sha256(b"s3cret");
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let tokens = format!("sha256:{hex},plain-token");
+        let c = api_config(&config(&[
+            ("CALLCLIP_API_TOKENS", &tokens),
+            ("CALLCLIP_API_JWT_HS256_SECRET", "k"),
+            ("CALLCLIP_API_JWT_AUDIENCE", "callclip"),
+        ]))
+        .unwrap();
+        let a = authenticator(&c);
+        assert!(
+            a.check("s3cret").is_ok(),
+            "the hashed entry opens with its token"
+        );
+        assert!(a.check("plain-token").is_ok());
+        assert!(a.check(&format!("sha256:{hex}")).is_err());
+        assert_eq!(
+            c.jwt_keys,
+            vec![api::JwtKey::Hs256 {
+                secret: b"k".to_vec()
+            }]
+        );
+        assert_eq!(c.jwt_audience.as_deref(), Some("callclip"));
+    }
+
+    #[test]
+    fn notification_settings_reach_the_api() {
+        let c = api_config(&config(&[
+            ("CALLCLIP_NOTIFICATIONS_BACKOFF_MAX_SECONDS", "5"),
+            ("CALLCLIP_NOTIFICATIONS_JWT_HS256_SECRET", "bot"),
+            ("CALLCLIP_NOTIFICATIONS_JWT_AUDIENCE", "app-id"),
+        ]))
+        .unwrap();
+        assert_eq!(c.notification_backoff_max, Duration::from_secs(5));
+        assert_eq!(
+            c.notification_jwt,
+            Some(api::JwtKey::Hs256 {
+                secret: b"bot".to_vec()
+            })
+        );
+        assert_eq!(c.notification_jwt_audience.as_deref(), Some("app-id"));
+        let off = api_config(&config(&[])).unwrap();
+        assert!(off.notification_jwt.is_none() && off.jwt_keys.is_empty());
+    }
+
+    #[test]
+    fn a_missing_key_file_names_its_setting() {
+        let err = api_config(&config(&[(
+            "CALLCLIP_NOTIFICATIONS_JWT_PRIVATE_KEY_FILE",
+            "/nonexistent/key.pem",
+        )]))
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("notifications.jwt_private_key_file"),
+            "{err}"
+        );
+    }
 }
