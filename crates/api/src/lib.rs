@@ -33,6 +33,7 @@ pub mod metrics;
 pub mod model;
 pub mod notify;
 pub mod openapi;
+pub mod recording_index;
 pub mod recordings;
 pub mod requests;
 pub mod spool;
