@@ -245,6 +245,16 @@ fn notifications_pending_at_sigterm_are_delivered_by_the_next_process() {
     );
     let late = arrivals(&hook, Duration::from_secs(2));
     assert!(late.is_empty(), "delivered again: {late:#?}");
+    // The link in a notification the next process delivered still opens the recording.
+    let done = items
+        .iter()
+        .find(|n| n["changeType"] == "deleted" && n["resourceData"]["id"] == op.as_str())
+        .map(|n| &n["resourceData"])
+        .expect("the operation's completion");
+    let token = done["recordingAccessToken"].as_str().expect("token");
+    let r = recording(&gw, "GET", &location_path(done), Some(token));
+    assert_eq!(r.status, 200, "{}\n{}", r.text(), gw.log_text());
+    assert!(Wav::parse(&r.body).seconds() > 0.9);
     let left = std::fs::read_dir(&spool).expect("spool").count();
     assert_eq!(
         left,

@@ -123,7 +123,13 @@ pub async fn delete(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, Error> {
-    state.recordings().delete(&id, bearer(&headers))?;
+    let token = bearer(&headers).map(str::to_string);
+    // Unlinks the file and its index: off the async threads.
+    tokio::task::spawn_blocking(move || state.recordings().delete(&id, token.as_deref()))
+        .await
+        .map_err(|_| Error::Internal {
+            reason: "recording delete task",
+        })??;
     Ok(StatusCode::NO_CONTENT)
 }
 

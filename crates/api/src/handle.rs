@@ -7,6 +7,7 @@ use crate::engine::{CallEvent, CallId, CallState, OperationStatus, RecordingId, 
 use crate::metrics::Metrics;
 use crate::model;
 use crate::notify;
+use crate::recordings::Recordings;
 use crate::state::AppState;
 use crate::store::{Call, Direction, OpKind};
 
@@ -188,29 +189,39 @@ impl ApiHandle {
         Some((call, callback, body))
     }
 
-    /// Recordings and the ended call are forgotten after their configured retention.
+    /// Recordings and the ended call are forgotten after their configured retention. The
+    /// recordings' deletion time goes to disk too, so a restart in between still deletes them.
     fn schedule_cleanup(&self, call: CallId) {
         let state = self.state.clone();
         let (rec_after, call_after) = (
             state.config().recording_retention,
             state.config().call_retention,
         );
+        let delete_at = crate::clock::unix_seconds().saturating_add(rec_after.as_secs());
         self.state.runtime().spawn(async move {
+            on_recordings(&state, &call, move |r, c| r.call_ended(c, delete_at)).await;
             let (first, second) = (rec_after.min(call_after), rec_after.max(call_after));
-            tokio::time::sleep(first).await;
-            let cleanup = |state: &AppState, elapsed| {
+            for (wait, elapsed) in [(first, first), (second - first, second)] {
+                tokio::time::sleep(wait).await;
                 if elapsed >= rec_after {
-                    state.recordings().delete_call(&call);
+                    on_recordings(&state, &call, |r, c| r.delete_call(c)).await;
                 }
                 if elapsed >= call_after {
                     if let Ok(mut s) = state.store() {
                         s.remove(&call);
                     }
                 }
-            };
-            cleanup(&state, first);
-            tokio::time::sleep(second - first).await;
-            cleanup(&state, second);
+            }
         });
     }
+}
+
+/// Registry file I/O, off the async threads.
+async fn on_recordings(
+    state: &AppState,
+    call: &CallId,
+    f: impl FnOnce(&Recordings, &CallId) + Send + 'static,
+) {
+    let (s, c) = (state.clone(), call.clone());
+    let _ = tokio::task::spawn_blocking(move || f(s.recordings(), &c)).await;
 }

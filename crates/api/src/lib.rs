@@ -34,6 +34,7 @@ pub mod model;
 pub mod notify;
 pub mod notify_jwt;
 pub mod openapi;
+pub mod recording_index;
 pub mod recordings;
 pub mod requests;
 pub mod spool;

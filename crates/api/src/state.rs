@@ -21,7 +21,7 @@ struct Inner {
     engine: Arc<dyn Engine>,
     auth: Authenticator,
     store: Mutex<Store>,
-    recordings: Recordings,
+    recordings: Arc<Recordings>,
     notifier: Notifier,
     events: EventRing,
     metrics: Arc<Metrics>,
@@ -60,13 +60,33 @@ impl AppState {
         std::fs::create_dir_all(&config.recordings_dir).map_err(|_| Error::InvalidConfig {
             what: "recordings directory",
         })?;
+        let (recordings, due) = Recordings::load(
+            &config.public_url,
+            &config.recordings_dir,
+            config.recording_retention,
+            crate::clock::unix_seconds(),
+        )
+        .map_err(|_| Error::InvalidConfig {
+            what: "recordings directory",
+        })?;
+        let recordings = Arc::new(recordings);
+        for (id, after) in due {
+            // Weak: a dropped instance leaves its files to the next start, which finds them due.
+            let r = Arc::downgrade(&recordings);
+            runtime.spawn(async move {
+                tokio::time::sleep(after).await;
+                if let Some(r) = r.upgrade() {
+                    let _ = tokio::task::spawn_blocking(move || r.expire(id)).await;
+                }
+            });
+        }
         Ok(AppState {
             inner: Arc::new(Inner {
                 limits: Limits {
                     max_seconds: config.max_seconds,
                 },
                 auth: Authenticator::new(&config)?,
-                recordings: Recordings::new(&config.public_url),
+                recordings,
                 events: EventRing::new(config.events_ring),
                 store: Mutex::new(Store::default()),
                 runtime,

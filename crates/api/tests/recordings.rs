@@ -142,3 +142,105 @@ async fn a_growing_recording_streams_until_finished() {
     h.state.handle().recording_finished(link.id);
     assert_eq!(reader.await.unwrap(), b"head-middle-tail");
 }
+
+/// Runs `f` on a runtime of its own, dropped afterwards as a process exits: the timers it armed
+/// die with it, what it wrote to disk stays.
+fn process<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// An instance whose directories outlive it (the harness's drop removes them), for a restart.
+fn instance(cfg: &api::ApiConfig) -> std::mem::ManuallyDrop<Harness> {
+    std::mem::ManuallyDrop::new(harness_with(cfg.clone(), FakeWebhook::failing(0)))
+}
+
+#[test]
+fn a_recording_still_downloads_with_its_token_after_a_restart() {
+    let cfg = config();
+    let (a, b) = process(async {
+        let h = instance(&cfg);
+        // `b` was still being written when the process stopped.
+        (
+            recording(&h, "a.wav", b"aaaa", true),
+            recording(&h, "b.wav", b"bbbb", false),
+        )
+    });
+    process(async {
+        let h = instance(&cfg);
+        let r = get(&h, &a, &a.token, None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.body, b"aaaa");
+        let r = get(&h, &b, &b.token, Some("bytes=1-2")).await;
+        assert_eq!(
+            r.status,
+            StatusCode::PARTIAL_CONTENT,
+            "complete after a restart"
+        );
+        assert_eq!(r.body, b"bb");
+        assert_eq!(
+            get(&h, &a, &b.token, None).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let r = send_raw(
+            &h.state,
+            Method::DELETE,
+            &format!("/recordings/{}", a.id),
+            &[("authorization", &format!("Bearer {}", a.token))],
+            vec![],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+    });
+    process(async {
+        let h = harness_with(cfg.clone(), FakeWebhook::failing(0));
+        assert_eq!(
+            get(&h, &a, &a.token, None).await.status,
+            StatusCode::NOT_FOUND,
+            "a deleted recording stays deleted"
+        );
+        assert_eq!(get(&h, &b, &b.token, None).await.body, b"bbbb");
+    });
+}
+
+#[test]
+fn retention_still_deletes_a_recording_after_a_restart() {
+    let cfg = config();
+    let path = cfg.recordings_dir.join("r.wav");
+    let link = process(async {
+        let h = instance(&cfg);
+        let call = incoming_call(&h, Some(CallState::Established));
+        std::fs::write(&path, b"data").unwrap();
+        let handle = h.state.handle();
+        let link = handle.recording_started(&call, path.clone());
+        handle.recording_finished(link.id);
+        handle.call_event(api::CallEvent::Terminated {
+            call,
+            result_info: api::ResultInfo {
+                code: 200,
+                subcode: 0,
+                message: "bye".into(),
+            },
+        });
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        link
+    });
+    assert!(path.exists());
+    process(async {
+        let h = harness_with(cfg.clone(), FakeWebhook::failing(0));
+        assert_eq!(
+            get(&h, &link, &link.token, None).await.status,
+            StatusCode::OK
+        );
+        tokio::time::sleep(cfg.recording_retention + std::time::Duration::from_secs(1)).await;
+        assert!(!path.exists(), "deleted on time by the new instance");
+        assert_eq!(
+            get(&h, &link, &link.token, None).await.status,
+            StatusCode::NOT_FOUND
+        );
+    });
+}
