@@ -5,7 +5,9 @@
 //! `CALLCLIP_VAD_CORPUS` when set; otherwise it is built into a temporary directory (needs
 //! espeak-ng and sox; without them the bench says so and exits).
 //!
-//! `CALLCLIP_VAD_TRACE=NAME_PART` prints the endpoints found in the matching files.
+//! `CALLCLIP_VAD_TRACE=NAME_PART` prints the endpoints found in the matching files;
+//! `CALLCLIP_VAD_LIST=1` names, on stderr, every file with a false end or an end error over
+//! the p95 target.
 //!
 //! Each file goes through the codec of its rate (PCMU at 8 kHz, G.722 at 16 kHz) and then
 //! through `Vad` + `Endpointer` in 20 ms frames, built and fed as `MediaSession` does.
@@ -15,7 +17,7 @@
 //! sentence begins after `e` following a true pause shorter than S. The recorder's
 //! `maxSilenceTimeout` timer runs from SpeechEnded, so that is exactly a recording cut short.
 //! The table also counts them with the silence running only to the onset SpeechStarted is dated
-//! back to ("dated"), which leaves out the `MIN_SPEECH` confirmation delay.
+//! back to ("dated"), which leaves out the confirmation delay (`RESUME_MIN_SPEECH` after an end).
 #![allow(clippy::unwrap_used)] // A bench binary: a broken corpus should stop it loudly.
 
 use std::collections::BTreeMap;
@@ -203,6 +205,15 @@ fn evaluate(u: &Utterance, stats: &mut Stats) {
             .push(ms(s.as_secs_f64() - first.as_secs_f64())),
         None => stats.no_start += 1,
     }
+    if std::env::var_os("CALLCLIP_VAD_LIST").is_some() {
+        let cut = false_ends(&events, &u.speech, SILENCES[0], false)
+            + false_ends(&events, &u.speech, SILENCES[1], false);
+        let end_err = end.map(|e| ms(e.as_secs_f64() - last.as_secs_f64()));
+        if cut > 0 || end_err.is_none_or(|e| e.abs() > END_P95_MS) {
+            let end_err = end_err.map_or("none".into(), |e| format!("{e:.0} ms"));
+            eprintln!("{}: false ends {cut}, end error {end_err}", u.name);
+        }
+    }
     match end {
         Some(e) => stats
             .end_err_ms
@@ -224,8 +235,8 @@ fn evaluate(u: &Utterance, stats: &mut Stats) {
 
 /// Silences of the endpointer that reach `silence` and cut the caller off inside a true pause
 /// shorter than `silence`. The silence runs to the next SpeechStarted as emitted (what the
-/// recorder's timer sees, 80 ms of confirmation after the onset) or, with `dated`, to the onset
-/// that event is dated back to.
+/// recorder's timer sees, `RESUME_MIN_SPEECH` or `MIN_SPEECH` of confirmation after the onset)
+/// or, with `dated`, to the onset that event is dated back to.
 fn false_ends(
     events: &[(Endpoint, Duration)],
     speech: &[(Duration, Duration)],

@@ -1,13 +1,23 @@
 //! Endpointing: turns per-frame speech decisions into start and end events.
 //!
-//! Speech starts after a run of `MIN_SPEECH` (a click or a cough is shorter) and is dated back
-//! to the run's first frame; it ends after `HANGOVER` without speech (longer than the pauses
-//! inside a sentence) and is dated at the end of the last speech frame.
+//! Speech starts after a run of `MIN_SPEECH` (a click, a cough or a burst of background chatter
+//! is shorter) and is dated back to the run's first frame; it ends after `HANGOVER` without
+//! speech (longer than the pauses inside a sentence) and is dated at the end of the last speech
+//! frame.
+//!
+//! Within `RESUME_WINDOW` of an end, a run of `RESUME_MIN_SPEECH` is enough: a caller who
+//! paused is likely to go on, and the recorder's `maxSilenceTimeout` runs from the end until the
+//! SpeechStarted that follows is *emitted*, so every frame of confirmation is taken out of the
+//! caller's pause. In noise, where the end is dated up to ~100 ms early and the next onset is
+//! seen ~50 ms late, an 80 ms confirmation was enough to cut a caller off after a 0.8 s pause at
+//! a 1 s `maxSilenceTimeout`.
 
 use std::time::Duration;
 
-pub const MIN_SPEECH: Duration = Duration::from_millis(80);
+pub const MIN_SPEECH: Duration = Duration::from_millis(100);
 pub const HANGOVER: Duration = Duration::from_millis(260);
+pub const RESUME_MIN_SPEECH: Duration = Duration::from_millis(40);
+pub const RESUME_WINDOW: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
@@ -20,6 +30,8 @@ pub struct Endpointer {
     in_speech: bool,
     run_start: Option<Duration>,
     last_speech_end: Option<Duration>,
+    /// When the last SpeechEnded was dated.
+    ended_at: Option<Duration>,
 }
 
 impl Endpointer {
@@ -33,7 +45,15 @@ impl Endpointer {
         if speech {
             self.last_speech_end = Some(end);
             let start = *self.run_start.get_or_insert(at);
-            if !self.in_speech && end.saturating_sub(start) >= MIN_SPEECH {
+            let resuming = self
+                .ended_at
+                .is_some_and(|e| start.saturating_sub(e) < RESUME_WINDOW);
+            let needed = if resuming {
+                RESUME_MIN_SPEECH
+            } else {
+                MIN_SPEECH
+            };
+            if !self.in_speech && end.saturating_sub(start) >= needed {
                 self.in_speech = true;
                 return Some(Endpoint::SpeechStarted { at: start });
             }
@@ -43,6 +63,7 @@ impl Endpointer {
         match self.last_speech_end {
             Some(last) if self.in_speech && end.saturating_sub(last) >= HANGOVER => {
                 self.in_speech = false;
+                self.ended_at = Some(last);
                 Some(Endpoint::SpeechEnded { at: last })
             }
             _ => None,
@@ -67,7 +88,7 @@ mod tests {
 
     #[test]
     fn short_bursts_do_not_start_speech() {
-        assert!(run("...xxx...x.xx......").is_empty());
+        assert!(run("...xxx...x.xx......xxxx......").is_empty());
     }
 
     #[test]
@@ -81,5 +102,23 @@ mod tests {
                 Endpoint::SpeechEnded { at: ms(340) }
             ]
         );
+    }
+
+    #[test]
+    fn speech_resumes_on_a_short_run_soon_after_an_end() {
+        let ms = Duration::from_millis;
+        // Ends at 160 ms; 40 ms of speech 0.7 s later is a restart.
+        let ev = run(&format!("xxxxxxxx{}xx....", ".".repeat(35)));
+        assert_eq!(
+            ev,
+            vec![
+                Endpoint::SpeechStarted { at: ms(0) },
+                Endpoint::SpeechEnded { at: ms(160) },
+                Endpoint::SpeechStarted { at: ms(860) },
+            ]
+        );
+        // 2 s after the end it takes a full `MIN_SPEECH` again.
+        let ev = run(&format!("xxxxxxxx{}xx....xxxx....", ".".repeat(100)));
+        assert_eq!(ev.len(), 2, "{ev:?}");
     }
 }
