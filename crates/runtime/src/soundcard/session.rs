@@ -235,7 +235,7 @@ impl Run {
         self.queue.handle_rtp_seen(now);
         let db = frame_dbfs(frame);
         self.peak_db = self.peak_db.max(db);
-        let speech = self.vad.process_db(db);
+        let speech = self.vad.process(frame);
         let mut updates = std::mem::take(&mut self.tone_updates);
         self.tones.process(at, frame, &mut updates);
         for u in updates.drain(..) {
