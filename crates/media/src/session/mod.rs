@@ -52,18 +52,21 @@
 //! # Ok::<(), media::Error>(())
 //! ```
 
+mod digits;
+mod reports;
+
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::codec::{self, CodecKind, Decoder};
 use crate::dtmf::dedup::DigitDedup;
 use crate::dtmf::inband::{ToneDetector, ToneUpdate};
-use crate::dtmf::rfc4733::{self, EventReceiver, EventUpdate};
+use crate::dtmf::rfc4733::{EventReceiver, EventUpdate};
 use crate::dtmf::DigitSource;
 use crate::jitter::{Arrival, FrameKind, JitterBuffer, FRAME};
 use crate::rtp::{self, PayloadType, Ssrc};
 use crate::vad::{Endpoint, Endpointer, Vad};
-use crate::{rtcp, Digit, Error};
+use crate::{Digit, Error};
 
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
@@ -274,109 +277,6 @@ impl MediaSession {
         }
     }
 
-    fn handle_event(&mut self, now: Duration, pkt: &rtp::RtpPacket<'_>, clock_rate: u32) {
-        self.event_packets += 1;
-        self.jitter.observe(now, pkt);
-        let Ok(ev) = rfc4733::parse_event(pkt.payload) else {
-            self.malformed += 1;
-            return;
-        };
-        // RFC 4733 §2.1: events on the audio clock share its timeline; others (a /8000 event
-        // beside Opus) are placed at their arrival plus the playout delay.
-        let at = if self.jitter.clock_rate() == clock_rate {
-            self.jitter.playout_time(pkt.ssrc, pkt.timestamp)
-        } else {
-            None
-        }
-        .unwrap_or(now + self.jitter.target_delay());
-        let mut updates = std::mem::take(&mut self.updates);
-        let event = rfc4733::EventPacket {
-            ssrc: pkt.ssrc,
-            ts: pkt.timestamp,
-            clock_rate,
-            payload: ev,
-        };
-        self.events.handle(now, at, event, &mut updates);
-        self.apply_event_updates(&mut updates);
-        self.updates = updates;
-    }
-
-    fn apply_event_updates(&mut self, updates: &mut Vec<EventUpdate>) {
-        for u in updates.drain(..) {
-            match u {
-                EventUpdate::Started {
-                    digit,
-                    at,
-                    duration,
-                } => self.digit_started(digit, DigitSource::Rfc4733, at, duration),
-                EventUpdate::Ended {
-                    digit,
-                    at,
-                    duration,
-                } => self.digit_ended(digit, DigitSource::Rfc4733, at, duration),
-            }
-        }
-    }
-
-    /// A digit from a SIP INFO body (RFC 6086 `application/dtmf-relay`).
-    pub fn handle_info_digit(&mut self, now: Duration, digit: Digit, duration: Option<Duration>) {
-        let at = now + self.jitter.target_delay();
-        self.digit_started(digit, DigitSource::SipInfo, at, duration);
-    }
-
-    fn digit_started(
-        &mut self,
-        digit: Digit,
-        source: DigitSource,
-        at: Duration,
-        duration: Option<Duration>,
-    ) {
-        if !self.dedup.accept(digit, source, at, duration) {
-            return;
-        }
-        // SIP INFO without a Duration never gets an end: it stays a one-shot digit.
-        if duration.is_none() && source != DigitSource::SipInfo {
-            self.open_digits.push((digit, source, at));
-        }
-        self.out.push_back(MediaEvent::Digit {
-            digit,
-            started_at: at,
-            ended_at: duration.map(|d| at + d),
-            source,
-        });
-    }
-
-    fn digit_ended(&mut self, digit: Digit, source: DigitSource, at: Duration, d: Duration) {
-        let Some(i) = self
-            .open_digits
-            .iter()
-            .position(|o| *o == (digit, source, at))
-        else {
-            return;
-        };
-        self.open_digits.swap_remove(i);
-        self.dedup.set_duration(digit, source, at, d);
-        self.out.push_back(MediaEvent::DigitEnded {
-            digit,
-            started_at: at,
-            ended_at: at + d,
-            source,
-        });
-    }
-
-    fn handle_rtcp(&mut self, now: Duration, datagram: &[u8]) {
-        self.rtcp_received += 1;
-        let Ok(reports) = rtcp::sender_reports(datagram) else {
-            self.malformed += 1;
-            return;
-        };
-        for (ssrc, ntp) in reports {
-            if let Some(r) = self.jitter.reception_mut().filter(|r| r.ssrc() == ssrc) {
-                r.on_sender_report(now, ntp);
-            }
-        }
-    }
-
     /// Advances the clock: plays out due frames, closes events and sends due reports.
     pub fn handle_timeout(&mut self, now: Duration) {
         let mut frame = std::mem::take(&mut self.frame);
@@ -434,28 +334,6 @@ impl MediaSession {
             }
             None => {}
         }
-    }
-
-    fn queue_report(&mut self, now: Duration) {
-        let Some(reception) = self.jitter.reception_mut() else {
-            return;
-        };
-        let block = reception.report_block(now);
-        if let Ok(bytes) =
-            rtcp::receiver_report(Ssrc(self.config.ssrc), &self.config.cname, vec![block])
-        {
-            self.transmit.push_back(bytes);
-        }
-    }
-
-    /// RFC 3550 §6.3.5: the interval is randomised over [0.5, 1.5] × the nominal one so that
-    /// reports from many calls do not synchronise.
-    fn report_interval(&mut self) -> Duration {
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        let factor = 0.5 + (self.rng % 1000) as f64 / 1000.0;
-        rtcp::REPORT_INTERVAL.mul_f64(factor)
     }
 
     pub fn poll_event(&mut self) -> Option<MediaEvent> {
