@@ -46,9 +46,17 @@ impl CallTask {
                 let path = self
                     .recordings_dir
                     .join(format!("{}.wav", uuid_like(&self.call, op)));
-                match RecordingWriter::create(&path, rate) {
-                    Ok(w) => {
-                        let link = self.api.recording_started(&self.call, path);
+                // Creating the file syncs its directory and the registry writes an index:
+                // blocking file calls, off the async threads.
+                let (api, call, file) = (self.api.clone(), self.call.clone(), path.clone());
+                let created = tokio::task::spawn_blocking(move || {
+                    RecordingWriter::create(&file, rate)
+                        .map(|w| (w, api.recording_started(&call, file)))
+                })
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+                match created {
+                    Ok((w, link)) => {
                         self.writers.insert(op, (w, link.id));
                         // streamWhileRecording: recordingLocation is published while running.
                         if let (true, Some((api_op, _))) =
