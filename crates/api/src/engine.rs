@@ -170,6 +170,9 @@ pub enum EngineError {
     /// Overloaded or shutting down; nothing was started, so a retry is safe.
     #[error("engine unavailable")]
     Unavailable,
+    /// No target of a create call can be reached (not a SIP URI or number, or nothing routes it).
+    #[error("{reason}")]
+    BadTarget { reason: &'static str },
     #[error("engine failure: {reason}")]
     Internal { reason: &'static str },
 }

@@ -60,6 +60,7 @@ impl From<EngineError> for Error {
             EngineError::NotFound => Error::CallNotFound,
             EngineError::NotAllowed { state } => Error::NotAllowed { state },
             EngineError::Unavailable => Error::Unavailable,
+            EngineError::BadTarget { reason } => Error::field("targets", reason),
             EngineError::Internal { reason } => Error::Internal { reason },
         }
     }

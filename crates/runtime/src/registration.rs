@@ -1,5 +1,6 @@
 //! Starts the endpoint's REGISTER client from `[sip.register]` (RFC 3261 §10.2): the registrar
-//! URI gives both the Request-URI and, as an IP literal, the address every REGISTER goes to.
+//! URI gives the Request-URI and, through its host (an IP address, or a name resolved once at
+//! start-up from A/AAAA records; no SRV/NAPTR), the address every REGISTER goes to.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -8,6 +9,7 @@ use signaling::endpoint::{Endpoint, RegistrationConfig};
 use signaling::message::{Host, Scheme, Uri, Via};
 
 use crate::config::{Config, RegisterConfig};
+use crate::sip_loop::route::Registrar;
 
 /// RFC 3261 §19.1.2: the default port of a sip: URI.
 const SIP_PORT: u16 = 5060;
@@ -16,32 +18,43 @@ const SIP_PORT: u16 = 5060;
 pub enum RegisterSetupError {
     #[error("sip.register.registrar {0:?} is not a sip: URI")]
     BadRegistrar(String),
-    #[error("sip.register.registrar {0:?} must name the registrar by IP address")]
-    RegistrarNotIp(String),
+    #[error("sip.register.registrar: cannot resolve {0:?}")]
+    Unresolved(String),
     #[error("sip.register.aor {0:?} is not a sip: URI")]
     BadAor(String),
     #[error("sip.register needs an aor or a username")]
     NoAor,
 }
 
-/// Starts registering when `sip.register.registrar` is set; `Ok(false)` when it is empty.
-pub fn start(
+/// Starts registering when `sip.register.registrar` is set; `Ok(None)` when it is empty.
+pub async fn start(
     endpoint: &mut Endpoint,
     now: Duration,
     config: &Config,
-) -> Result<bool, RegisterSetupError> {
-    let Some((registration, dest)) = registration_config(endpoint, &config.sip.register)? else {
-        return Ok(false);
+) -> Result<Option<Registrar>, RegisterSetupError> {
+    let Some((registration, host, port)) = registration_config(endpoint, &config.sip.register)?
+    else {
+        return Ok(None);
     };
-    endpoint.register(now, registration, dest);
-    Ok(true)
+    let addr = match host {
+        Host::V4(v4) => SocketAddr::new(IpAddr::V4(v4), port),
+        Host::V6(v6) => SocketAddr::new(IpAddr::V6(v6), port),
+        Host::Domain(name) => tokio::net::lookup_host((name.as_str(), port))
+            .await
+            .ok()
+            .and_then(|mut addrs| addrs.next())
+            .ok_or(RegisterSetupError::Unresolved(name))?,
+    };
+    let uri = registration.registrar.clone();
+    endpoint.register(now, registration, addr);
+    Ok(Some(Registrar { uri, addr }))
 }
 
-/// The client's settings and the registrar's address, `None` when registration is off.
+/// The client's settings and the registrar's host and port, `None` when registration is off.
 fn registration_config(
     endpoint: &Endpoint,
     register: &RegisterConfig,
-) -> Result<Option<(RegistrationConfig, SocketAddr)>, RegisterSetupError> {
+) -> Result<Option<(RegistrationConfig, Host, u16)>, RegisterSetupError> {
     let text = register.registrar.trim();
     if text.is_empty() {
         return Ok(None);
@@ -50,12 +63,8 @@ fn registration_config(
         .ok()
         .filter(|u| u.scheme == Scheme::Sip)
         .ok_or_else(|| RegisterSetupError::BadRegistrar(text.into()))?;
-    let ip = match &registrar.host {
-        Host::V4(v4) => IpAddr::V4(*v4),
-        Host::V6(v6) => IpAddr::V6(*v6),
-        Host::Domain(_) => return Err(RegisterSetupError::RegistrarNotIp(text.into())),
-    };
-    let dest = SocketAddr::new(ip, registrar.port.unwrap_or(SIP_PORT));
+    let host = registrar.host.clone();
+    let port = registrar.port.unwrap_or(SIP_PORT);
     let aor = aor(register, &registrar)?;
     let ep = endpoint.config();
     let via = Via::new(ep.transport.via_token(), ep.host.clone(), Some(ep.port));
@@ -69,7 +78,8 @@ fn registration_config(
             expires: register.expires_seconds,
             via,
         },
-        dest,
+        host,
+        port,
     )))
 }
 
@@ -122,10 +132,10 @@ mod tests {
 
     #[test]
     fn registrar_ip_and_port_give_the_destination_and_the_aor() {
-        let (c, dest) = registration_config(&endpoint(), &register("sip:127.0.0.1:5999", ""))
+        let (c, host, port) = registration_config(&endpoint(), &register("sip:127.0.0.1:5999", ""))
             .unwrap()
             .unwrap();
-        assert_eq!(dest, "127.0.0.1:5999".parse().unwrap());
+        assert_eq!((host, port), (Host::V4([127, 0, 0, 1].into()), 5999));
         assert_eq!(c.registrar.to_string(), "sip:127.0.0.1:5999");
         assert_eq!(c.aor.to_string(), "sip:bot@127.0.0.1");
         assert_eq!(c.contact.to_string(), "sip:callclip@127.0.0.1:5080");
@@ -135,19 +145,36 @@ mod tests {
 
     #[test]
     fn default_port_and_configured_aor() {
-        let (c, dest) = registration_config(
+        let (c, _, port) = registration_config(
             &endpoint(),
             &register("sip:192.0.2.1", "sip:bot@pbx.example.com"),
         )
         .unwrap()
         .unwrap();
-        assert_eq!(dest, "192.0.2.1:5060".parse().unwrap());
+        assert_eq!(port, 5060);
         assert_eq!(c.aor.to_string(), "sip:bot@pbx.example.com");
     }
 
-    #[test]
-    fn hostname_registrar_is_refused() {
-        let err = registration_config(&endpoint(), &register("sip:pbx.example.com", ""));
-        assert!(matches!(err, Err(RegisterSetupError::RegistrarNotIp(_))));
+    #[tokio::test]
+    async fn a_registrar_named_by_host_name_is_resolved() {
+        let config = crate::config::Config::load(None, |k| match k {
+            "CALLCLIP_SIP_REGISTER_REGISTRAR" => Some("sip:localhost:5999".to_string()),
+            "CALLCLIP_SIP_REGISTER_USERNAME" => Some("bot".to_string()),
+            _ => None,
+        })
+        .unwrap();
+        let mut ep = endpoint();
+        let r = start(&mut ep, Duration::ZERO, &config)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.uri.to_string(), "sip:localhost:5999");
+        assert!(r.addr.ip().is_loopback() && r.addr.port() == 5999, "{r:?}");
+        // The Request-URI keeps the name; the REGISTER goes to the resolved address.
+        let sent = ep.poll_transmit().unwrap();
+        assert_eq!(sent.to, r.addr);
+        assert!(
+            String::from_utf8_lossy(&sent.bytes).starts_with("REGISTER sip:localhost:5999 SIP/2.0")
+        );
     }
 }

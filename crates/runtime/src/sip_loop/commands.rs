@@ -54,7 +54,7 @@ impl SipLoop {
                 if state != CallState::Incoming {
                     return Err(EngineError::NotAllowed { state });
                 }
-                let uris: Vec<Uri> = targets.iter().filter_map(party_uri).collect();
+                let uris: Vec<Uri> = targets.iter().filter_map(route::party_uri).collect();
                 if uris.is_empty() {
                     return Err(EngineError::Internal {
                         reason: "no redirect target is a SIP URI",
@@ -131,15 +131,7 @@ impl SipLoop {
             return Err(EngineError::Unavailable);
         }
         info!(call = %id, ?targets, "create call");
-        let target = targets
-            .iter()
-            .find_map(party_uri)
-            .ok_or(EngineError::Internal {
-                reason: "no target is a SIP URI",
-            })?;
-        let dest = uri_socket_addr(&target).ok_or(EngineError::Internal {
-            reason: "the target host must be an IP address",
-        })?;
+        let (target, dest) = route::outgoing(&targets, self.registrar.as_ref())?;
         let port = self.ports.bind(self.media_ip).map_err(|e| {
             warn!(error = %e, "no RTP port for an outgoing call");
             EngineError::Unavailable
@@ -156,7 +148,7 @@ impl SipLoop {
         entry.rtp_port = Some(port);
         let from = source
             .as_ref()
-            .and_then(party_uri)
+            .and_then(route::party_uri)
             .unwrap_or_else(|| self.endpoint.config().contact.clone());
         let h = self
             .endpoint

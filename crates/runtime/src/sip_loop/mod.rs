@@ -29,6 +29,7 @@ use crate::sip_transport::{Inbound, Proto, SipTransport};
 
 mod commands;
 mod events;
+pub(crate) mod route;
 mod setup;
 
 struct Entry {
@@ -65,6 +66,8 @@ pub struct SipLoop {
     drain_until: Option<Duration>,
     /// Waiting for the answer to our un-REGISTER at shutdown.
     unregistering: bool,
+    /// The PBX we register with: it routes outgoing calls to numbers and its own domain.
+    registrar: Option<route::Registrar>,
 }
 
 impl SipLoop {
@@ -102,6 +105,7 @@ impl SipLoop {
             seed,
             drain_until: None,
             unregistering: false,
+            registrar: None,
         }
     }
 
@@ -112,9 +116,12 @@ impl SipLoop {
         mut shutdown: watch::Receiver<bool>,
     ) {
         let now = self.clock.now();
-        match crate::registration::start(&mut self.endpoint, now, &self.config) {
-            Ok(true) => info!(registrar = %self.config.sip.register.registrar, "registering"),
-            Ok(false) => {}
+        match crate::registration::start(&mut self.endpoint, now, &self.config).await {
+            Ok(Some(registrar)) => {
+                info!(registrar = %registrar.uri, addr = %registrar.addr, "registering");
+                self.registrar = Some(registrar);
+            }
+            Ok(None) => {}
             Err(error) => warn!(%error, "not registering"),
         }
         self.flush(now).await;
@@ -309,24 +316,4 @@ fn party(n: &NameAddr) -> Party {
         id,
         display_name: n.display_name.clone(),
     }
-}
-
-fn party_uri(p: &Party) -> Option<Uri> {
-    let text = match p.kind {
-        PartyKind::Phone if !p.id.contains(':') => format!("tel:{}", p.id),
-        _ => p.id.clone(),
-    };
-    Uri::parse(&text)
-        .ok()
-        .filter(|u| u.scheme != Scheme::Tel || p.kind == PartyKind::Phone)
-}
-
-fn uri_socket_addr(u: &Uri) -> Option<SocketAddr> {
-    use signaling::message::Host;
-    let ip: IpAddr = match &u.host {
-        Host::V4(v4) => (*v4).into(),
-        Host::V6(v6) => (*v6).into(),
-        Host::Domain(d) => d.parse().ok()?,
-    };
-    Some(SocketAddr::new(ip, u.port.unwrap_or(5060)))
 }
