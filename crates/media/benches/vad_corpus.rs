@@ -7,7 +7,8 @@
 //!
 //! `CALLCLIP_VAD_TRACE=NAME_PART` prints the endpoints found in the matching files;
 //! `CALLCLIP_VAD_LIST=1` names, on stderr, every file with a false end or an end error over
-//! the p95 target.
+//! the p95 target. `CALLCLIP_VAD_MODEL` tries the earshot neural detector alone or with `Vad`
+//! (see `Model`; "Tried: earshot" in docs/BENCHMARKS.md).
 //!
 //! Each file goes through the codec of its rate (PCMU at 8 kHz, G.722 at 16 kHz) and then
 //! through `Vad` + `Endpointer` in 20 ms frames, built and fed as `MediaSession` does.
@@ -27,7 +28,10 @@ use std::time::Duration;
 
 use media::codec::{decoder, encoder, CodecKind};
 use media::jitter::FRAME;
-use media::vad::{Endpoint, Endpointer, Vad};
+use media::vad::{frame_dbfs, Endpoint, Endpointer, Vad};
+
+mod neural;
+use neural::{Neural, Upsample};
 
 /// Configured silences (the recorder's `maxSilenceTimeout`) for the false-end count.
 const SILENCES: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(2)];
@@ -60,6 +64,9 @@ struct Stats {
     false_ends: [[usize; 2]; 2],
     /// Per configured silence: true pauses shorter than it.
     short_pauses: [usize; 2],
+    /// The neural score of frames inside a sentence, and of frames at least 100 ms from any.
+    scores_speech: Vec<f32>,
+    scores_apart: Vec<f32>,
 }
 
 fn main() {
@@ -70,6 +77,8 @@ fn main() {
             None => return,
         },
     };
+    let model = Model::from_env();
+    eprintln!("vad_corpus: {model:?}");
     let mut by_condition: BTreeMap<(u32, i32, String, String), Stats> = BTreeMap::new();
     let mut truth_files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
@@ -80,12 +89,15 @@ fn main() {
     for path in &truth_files {
         let u = load(path);
         let key = (u.rate, u.level, u.noise.clone(), u.snr.clone());
-        evaluate(&u, by_condition.entry(key).or_default());
+        evaluate(&u, &model, by_condition.entry(key).or_default());
     }
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
     }
     print_table(&by_condition);
+    if model.kind != Kind::Level {
+        print_scores(&by_condition);
+    }
 }
 
 fn build_corpus() -> Option<PathBuf> {
@@ -162,25 +174,146 @@ fn through_codec(pcm: &[i16], rate: u32) -> Vec<i16> {
 }
 
 /// Endpoints with the end of the frame at which each was emitted.
-fn endpoints(pcm: &[i16], rate: u32) -> Vec<(Endpoint, Duration)> {
+/// With a neural model, also the score of every frame into `scores`.
+fn endpoints(
+    pcm: &[i16],
+    rate: u32,
+    model: &Model,
+    scores: &mut Vec<f32>,
+) -> Vec<(Endpoint, Duration)> {
     let mut vad = Vad::default();
     let mut ep = Endpointer::default();
+    let mut neural = (model.kind != Kind::Level).then(|| Neural::new(model.upsample));
+    let mut gate = PeakGate::default();
     pcm.chunks_exact((rate / 50) as usize)
         .enumerate()
         .filter_map(|(i, f)| {
             let at = FRAME * i as u32;
-            ep.process(at, FRAME, vad.process(f))
-                .map(|e| (e, at + FRAME))
+            let level = vad.process(f);
+            let speech = match neural.as_mut() {
+                None => level,
+                Some(n) => {
+                    let score = n.push(f, rate);
+                    scores.push(score);
+                    let voice = score
+                        >= if ep.in_speech() {
+                            model.stay
+                        } else {
+                            model.enter
+                        };
+                    let db = frame_dbfs(f);
+                    let speech = match model.kind {
+                        Kind::Level => level,
+                        Kind::Earshot => voice,
+                        Kind::EarshotGate => voice && gate.admits(db, model.gate_db),
+                        Kind::And => level && voice,
+                        Kind::AndStart => level && (ep.in_speech() || voice),
+                    };
+                    gate.observe(db, level);
+                    speech
+                }
+            };
+            ep.process(at, FRAME, speech).map(|e| (e, at + FRAME))
         })
         .collect()
+}
+
+/// `CALLCLIP_VAD_MODEL`: how the per-frame speech decision is made.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    /// `Vad` alone (the production detector).
+    Level,
+    /// earshot's score alone.
+    Earshot,
+    /// earshot's score, and the frame within `gate_db` of the caller's peak (the peak of the
+    /// frames `Vad` calls speech, as `Vad` keeps it).
+    EarshotGate,
+    /// `Vad` and earshot both.
+    And,
+    /// `Vad`, with earshot's score needed only to enter speech.
+    AndStart,
+}
+
+/// The variant under test, from the environment: `CALLCLIP_VAD_MODEL` = level | earshot |
+/// earshot_gate | and | and_start; `CALLCLIP_VAD_ENTER` / `CALLCLIP_VAD_STAY` score thresholds
+/// (0.5); `CALLCLIP_VAD_GATE_DB` (20); `CALLCLIP_VAD_UPSAMPLE` = linear | fir (fir).
+#[derive(Debug)]
+struct Model {
+    kind: Kind,
+    enter: f32,
+    stay: f32,
+    gate_db: f32,
+    upsample: Upsample,
+}
+
+impl Model {
+    fn from_env() -> Model {
+        let var = |name: &str| std::env::var(name).ok();
+        let num = |name: &str, default: f32| var(name).map_or(default, |v| v.parse().unwrap());
+        let kind = match var("CALLCLIP_VAD_MODEL").as_deref() {
+            None | Some("level") => Kind::Level,
+            Some("earshot") => Kind::Earshot,
+            Some("earshot_gate") => Kind::EarshotGate,
+            Some("and") => Kind::And,
+            Some("and_start") => Kind::AndStart,
+            Some(other) => panic!("CALLCLIP_VAD_MODEL={other}: unknown"),
+        };
+        let enter = num("CALLCLIP_VAD_ENTER", 0.5);
+        Model {
+            kind,
+            enter,
+            stay: num("CALLCLIP_VAD_STAY", enter),
+            gate_db: num("CALLCLIP_VAD_GATE_DB", 20.0),
+            upsample: match var("CALLCLIP_VAD_UPSAMPLE").as_deref() {
+                Some("linear") => Upsample::Linear,
+                None | Some("fir") => Upsample::Fir,
+                Some(other) => panic!("CALLCLIP_VAD_UPSAMPLE={other}: unknown"),
+            },
+        }
+    }
+}
+
+/// The caller's peak frame level, as `Vad` keeps it: set by the first speech frame, rising at
+/// most 3 dB per speech frame, decaying 0.5 dB/s.
+#[derive(Default)]
+struct PeakGate {
+    peak: Option<f32>,
+}
+
+impl PeakGate {
+    fn admits(&self, db: f32, below_db: f32) -> bool {
+        self.peak.is_none_or(|p| db > p - below_db)
+    }
+
+    fn observe(&mut self, db: f32, speech: bool) {
+        self.peak = match self.peak {
+            Some(p) if speech => Some((p - 0.01).max(db.min(p + 3.0))),
+            Some(p) => Some(p - 0.01),
+            None => speech.then_some(db),
+        };
+    }
 }
 
 fn ms(signed: f64) -> f64 {
     signed * 1000.0
 }
 
-fn evaluate(u: &Utterance, stats: &mut Stats) {
-    let events = endpoints(&through_codec(&u.pcm, u.rate), u.rate);
+fn evaluate(u: &Utterance, model: &Model, stats: &mut Stats) {
+    let mut scores = Vec::new();
+    let events = endpoints(&through_codec(&u.pcm, u.rate), u.rate, model, &mut scores);
+    for (i, &score) in scores.iter().enumerate() {
+        let (from, to) = (FRAME * i as u32, FRAME * (i as u32 + 1));
+        let margin = Duration::from_millis(100);
+        if u.speech.iter().any(|&(s, e)| s <= from && to <= e) {
+            stats.scores_speech.push(score);
+        } else if u
+            .speech
+            .iter()
+            .all(|&(s, e)| to + margin <= s || e + margin <= from)
+        {
+            stats.scores_apart.push(score);
+        }
+    }
     if std::env::var("CALLCLIP_VAD_TRACE").is_ok_and(|t| u.name.contains(&t)) {
         println!("{}: truth {:?}", u.name, u.speech);
         for (e, emitted) in &events {
@@ -289,6 +422,38 @@ fn median_signed(v: &[f64]) -> Option<f64> {
 
 fn cell(x: Option<f64>) -> String {
     x.map_or("–".into(), |x| format!("{x:.0}"))
+}
+
+/// Per noise and SNR: how often the neural score says voice inside the caller's sentences and
+/// away from them (where only the noise is).
+fn print_scores(rows: &BTreeMap<(u32, i32, String, String), Stats>) {
+    let mut by_noise: BTreeMap<(String, String), (Vec<f32>, Vec<f32>)> = BTreeMap::new();
+    for ((_, _, noise, snr), s) in rows {
+        let e = by_noise.entry((noise.clone(), snr.clone())).or_default();
+        e.0.extend(&s.scores_speech);
+        e.1.extend(&s.scores_apart);
+    }
+    println!("\n| noise | SNR dB | in sentences: median · ≥ 0.5 | away from them: median · p90 · ≥ 0.5 |");
+    println!("|---|---|---|---|");
+    let share =
+        |v: &[f32]| 100.0 * v.iter().filter(|&&x| x >= 0.5).count() as f64 / v.len().max(1) as f64;
+    let quantile = |v: &[f32], p: f64| {
+        let mut a = v.to_vec();
+        a.sort_by(f32::total_cmp);
+        a.get(((p * a.len() as f64) as usize).min(a.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(f32::NAN)
+    };
+    for ((noise, snr), (speech, apart)) in &by_noise {
+        println!(
+            "| {noise} | {snr} | {:.2} · {:.0} % | {:.2} · {:.2} · {:.0} % |",
+            quantile(speech, 0.5),
+            share(speech),
+            quantile(apart, 0.5),
+            quantile(apart, 0.9),
+            share(apart),
+        );
+    }
 }
 
 fn print_table(rows: &BTreeMap<(u32, i32, String, String), Stats>) {
