@@ -1,6 +1,7 @@
 //! callclip registers with a real registrar (sipp, tests/sipp/registrar_401.xml): the first
 //! REGISTER is challenged, the digest-authorized retry is granted 4 s, and the refresh arrives
-//! before the binding runs out.
+//! before the binding runs out. And a create call to a phone number goes to the PBX it
+//! registered with (tests/sipp/pbx_number_uas.xml).
 #![allow(clippy::unwrap_used)]
 // End-to-end tests run in real time against real processes.
 #![allow(clippy::disallowed_methods)]
@@ -12,7 +13,10 @@ use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{free_port, repo_root, require_tools, serial, temp_dir, Gateway};
+use serde_json::json;
+use support::bot::{Bot, TOKEN};
+use support::http::request;
+use support::{free_port, repo_root, require_tools, serial, sipp_media_port, temp_dir, Gateway};
 
 /// The sipp registrar; killed on drop if it is still running.
 struct Registrar {
@@ -22,14 +26,20 @@ struct Registrar {
 
 impl Registrar {
     fn start(dir: &Path) -> Registrar {
+        Registrar::start_scenario(dir, "registrar_401.xml", 1)
+    }
+
+    /// `calls` sipp calls of `tests/sipp/<scenario>`, media on a free port.
+    fn start_scenario(dir: &Path, scenario: &str, calls: u32) -> Registrar {
         let port = free_port();
-        let scenario = repo_root().join("tests/sipp/registrar_401.xml");
+        let scenario = repo_root().join("tests/sipp").join(scenario);
         let out = std::fs::File::create(dir.join("sipp.out")).expect("sipp log");
         let child = Command::new("sipp")
             .arg("-sf")
             .arg(&scenario)
             .args(["-i", "127.0.0.1", "-p", &port.to_string()])
-            .args(["-m", "1", "-nostdin", "-timeout", "30s"])
+            .args(["-m", &calls.to_string(), "-nostdin", "-timeout", "30s"])
+            .args(["-mi", "127.0.0.1", "-mp", &sipp_media_port().to_string()])
             .args(["-trace_err", "-trace_msg", "-trace_logs"])
             .current_dir(dir)
             .stdin(Stdio::null())
@@ -130,5 +140,64 @@ fn registers_with_digest_auth_and_refreshes_before_expiry() {
         registered >= 2,
         "expected the registration and its refresh in the log:\n{}",
         diagnostics()
+    );
+}
+
+#[test]
+fn a_call_to_a_phone_number_goes_to_the_pbx_the_bot_registered_with() {
+    require_tools(&["sipp"]);
+    let _serial = serial();
+    let dir = temp_dir("pbx-number");
+    let mut pbx = Registrar::start_scenario(&dir, "pbx_number_uas.xml", 2);
+    let bot = Bot::start(
+        "pbx-number",
+        &[
+            (
+                "CALLCLIP_SIP_REGISTER_REGISTRAR",
+                format!("sip:127.0.0.1:{}", pbx.port),
+            ),
+            ("CALLCLIP_SIP_REGISTER_USERNAME", "bot".to_string()),
+            ("CALLCLIP_SIP_REGISTER_PASSWORD", "secret".to_string()),
+        ],
+    );
+    let r = bot.post(
+        "/communications/calls",
+        json!({"@odata.type": "#microsoft.graph.call", "callbackUri": bot.hook.url(),
+               "targets": [{"@odata.type": "#microsoft.graph.invitationParticipantInfo",
+                            "identity": {"phone": {"id": "+4930123456"}}}],
+               "requestedModalities": ["audio"],
+               "mediaConfig": {"@odata.type": "#microsoft.graph.serviceHostedMediaConfig"}}),
+    );
+    let diagnostics = || {
+        format!(
+            "{}\n--- callclip log\n{}",
+            sipp_files(&dir),
+            bot.gw.log_text()
+        )
+    };
+    assert_eq!(r.status, 201, "{}\n{}", r.text(), diagnostics());
+    let id = r.json()["id"].as_str().expect("call id").to_string();
+    bot.hook.wait_for(Duration::from_secs(10), |n| {
+        n["resourceData"]["state"] == "established"
+    });
+    let r = request(
+        bot.gw.api,
+        "DELETE",
+        &format!("/communications/calls/{id}"),
+        Some(TOKEN),
+        None,
+    );
+    assert_eq!(r.status, 204);
+    let status = pbx.wait(Duration::from_secs(20));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "the PBX did not see REGISTER, then an INVITE for sip:+4930123456@<its host>;user=phone:\n{}",
+        diagnostics()
+    );
+    let logs = sipp_files(&dir);
+    assert!(
+        logs.contains("INVITE INVITE sip:+4930123456@127.0.0.1:") && logs.contains(";user=phone"),
+        "{logs}"
     );
 }
