@@ -20,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
         cname: "fuzz".into(),
         seed: 1,
         inband_dtmf: false,
+        wallclock: None,
     };
     let Ok(mut session) = MediaSession::new(config) else {
         return;

@@ -21,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
         cname: "fuzz".into(),
         seed: 1,
         inband_dtmf: false,
+        wallclock: Some(Duration::from_secs(1_800_000_000)),
     };
     let Ok(mut session) = MediaSession::new(config) else {
         return;
@@ -30,6 +31,18 @@ fuzz_target!(|data: &[u8]| {
     rtp.extend_from_slice(&[0xff; 160]);
     session.handle_rtp(Duration::ZERO, &rtp);
     session.handle_rtp(Duration::from_millis(10), data);
+    // We "sent" too: the report due by 8 s is a sender report echoing the fuzzed SR.
+    let sent = data.get(..12).unwrap_or_default();
+    let word = |i: usize| {
+        sent.get(i..i + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map_or(0, u32::from_be_bytes)
+    };
+    session.handle_sent(media::send::Sent {
+        packets: word(0),
+        octets: word(4),
+        rtp_time: word(8),
+    });
     session.handle_timeout(Duration::from_secs(8));
     while session.poll_event().is_some() {}
     while session.poll_transmit().is_some() {}

@@ -21,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
         cname: "fuzz".into(),
         seed: 1,
         inband_dtmf: true,
+        wallclock: None,
     };
     let Ok(mut session) = MediaSession::new(config) else {
         return;

@@ -46,6 +46,7 @@ fn config(inband_dtmf: bool) -> SessionConfig {
         cname: "bench".into(),
         seed: 1,
         inband_dtmf,
+        wallclock: None,
     }
 }
 

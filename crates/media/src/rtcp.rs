@@ -156,6 +156,71 @@ pub fn sender_reports(datagram: &[u8]) -> Result<Vec<(Ssrc, u64)>, Error> {
         .collect())
 }
 
+/// What we have sent, for a sender report (RFC 3550 §6.4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SenderInfo {
+    /// 64-bit NTP time of the report (seconds since 1900 in the upper 32 bits).
+    pub ntp_time: u64,
+    /// The RTP timestamp that corresponds to `ntp_time` on our stream's clock.
+    pub rtp_time: u32,
+    pub packets: u32,
+    /// Payload octets (no headers).
+    pub octets: u32,
+}
+
+/// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
+const NTP_UNIX_OFFSET_S: u64 = 2_208_988_800;
+
+/// A Unix time as a 64-bit NTP timestamp (RFC 3550 §4).
+pub fn ntp_time(unix: Duration) -> u64 {
+    let secs = unix.as_secs().saturating_add(NTP_UNIX_OFFSET_S);
+    let frac = (u64::from(unix.subsec_nanos()) << 32) / 1_000_000_000;
+    (secs << 32) | frac
+}
+
+/// A compound report + SDES CNAME datagram (RFC 3550 §6.1: every compound packet carries a
+/// CNAME). With `sent` it is a sender report (§6.4: we are an active sender), else a receiver
+/// report.
+pub fn report(
+    own: Ssrc,
+    cname: &str,
+    sent: Option<SenderInfo>,
+    blocks: Vec<ReceptionReport>,
+) -> Result<Vec<u8>, Error> {
+    let Some(info) = sent else {
+        return receiver_report(own, cname, blocks);
+    };
+    let sr = SenderReport {
+        ssrc: own.0,
+        ntp_time: info.ntp_time,
+        rtp_time: info.rtp_time,
+        packet_count: info.packets,
+        octet_count: info.octets,
+        reports: blocks,
+        profile_extensions: Default::default(),
+    };
+    compound(Box::new(sr), own, cname)
+}
+
+fn compound(first: Box<dyn Packet>, own: Ssrc, cname: &str) -> Result<Vec<u8>, Error> {
+    let sdes = SourceDescription {
+        chunks: vec![SourceDescriptionChunk {
+            source: own.0,
+            items: vec![SourceDescriptionItem {
+                sdes_type: SdesType::SdesCname,
+                text: bytes::Bytes::copy_from_slice(cname.as_bytes()),
+            }],
+        }],
+    };
+    let packets: Vec<Box<dyn Packet>> = vec![first, Box::new(sdes)];
+    rtc_rtcp::packet::marshal(&packets)
+        .map(|b| b.to_vec())
+        .map_err(|_| Error::Malformed {
+            what: "RTCP report",
+            reason: "could not be encoded",
+        })
+}
+
 /// A compound RR + SDES CNAME datagram (RFC 3550 §6.1: every compound packet carries a CNAME).
 pub fn receiver_report(
     own: Ssrc,
@@ -167,22 +232,7 @@ pub fn receiver_report(
         reports: blocks,
         profile_extensions: Default::default(),
     };
-    let sdes = SourceDescription {
-        chunks: vec![SourceDescriptionChunk {
-            source: own.0,
-            items: vec![SourceDescriptionItem {
-                sdes_type: SdesType::SdesCname,
-                text: bytes::Bytes::copy_from_slice(cname.as_bytes()),
-            }],
-        }],
-    };
-    let packets: Vec<Box<dyn Packet>> = vec![Box::new(rr), Box::new(sdes)];
-    rtc_rtcp::packet::marshal(&packets)
-        .map(|b| b.to_vec())
-        .map_err(|_| Error::Malformed {
-            what: "RTCP receiver report",
-            reason: "could not be encoded",
-        })
+    compound(Box::new(rr), own, cname)
 }
 
 #[cfg(test)]
@@ -211,6 +261,35 @@ mod tests {
         let b = s.report_block(Duration::from_secs(3));
         assert_eq!(b.fraction_lost, 0);
         assert_eq!(b.total_lost, 10);
+    }
+
+    #[test]
+    fn a_sender_report_carries_what_was_sent_and_the_cname() {
+        let info = SenderInfo {
+            ntp_time: ntp_time(Duration::from_millis(1_800_000_000_500)),
+            rtp_time: 4_000,
+            packets: 50,
+            octets: 8_000,
+        };
+        let bytes = report(Ssrc(7), "bot@h", Some(info), Vec::new()).unwrap();
+        let mut buf = bytes.as_slice();
+        let packets = rtc_rtcp::packet::unmarshal(&mut buf).unwrap();
+        let sr = packets[0]
+            .as_any()
+            .downcast_ref::<SenderReport>()
+            .expect("SR first");
+        assert_eq!(
+            (sr.ssrc, sr.rtp_time, sr.packet_count, sr.octet_count),
+            (7, 4_000, 50, 8_000)
+        );
+        // 1 800 000 000 s after 1970, half a second in.
+        assert_eq!(sr.ntp_time >> 32, 1_800_000_000 + 2_208_988_800);
+        assert_eq!(sr.ntp_time & 0xffff_ffff, 1 << 31);
+        assert!(packets[1].as_any().is::<SourceDescription>());
+        assert_eq!(
+            sender_reports(&bytes).unwrap(),
+            vec![(Ssrc(7), sr.ntp_time)]
+        );
     }
 
     #[test]

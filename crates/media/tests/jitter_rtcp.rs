@@ -110,3 +110,77 @@ fn no_reports_before_any_rtp() {
     d.run(Vec::new(), ms(20_000));
     assert!(d.sent.is_empty());
 }
+
+/// While we send (RFC 3550 §6.4), our reports are sender reports: what the send path counted,
+/// the NTP time from the wall clock at `now` = 0, and the report block on the caller's stream.
+#[test]
+fn while_sending_the_reports_are_sender_reports() {
+    use media::codec::CodecKind;
+    use media::send::{RtpSender, SenderConfig};
+
+    let quiet = vec![0xffu8; 160];
+    let schedule: Schedule = (0..600u32)
+        .map(|i| {
+            (
+                ms(20 * u64::from(i)),
+                rtp(0, false, i as u16, 160 * i, 42, &quiet),
+            )
+        })
+        .collect();
+    let mut cfg = config();
+    cfg.wallclock = Some(std::time::Duration::from_secs(1_800_000_000));
+    let mut d = Driver::new(cfg);
+    let mut sender = RtpSender::new(SenderConfig::new(0, CodecKind::Pcmu, 7, 1, 1_000)).unwrap();
+    // Our stream: 50 packets a second from t = 0, reported to the session as the runtime does.
+    let mut t = ms(0);
+    while t <= ms(12_000) {
+        sender.handle_timeout(t);
+        while sender.poll_transmit().is_some() {}
+        d.session.handle_sent(sender.sent(t));
+        d.run(
+            schedule
+                .iter()
+                .filter(|(at, _)| *at >= t && *at < t + ms(20))
+                .cloned()
+                .collect(),
+            t + ms(20),
+        );
+        t += ms(20);
+    }
+    let srs: Vec<(std::time::Duration, SenderReport)> = d
+        .sent
+        .iter()
+        .filter_map(|(at, bytes)| {
+            let mut buf = &bytes[..];
+            let pkts = rtc_rtcp::packet::unmarshal(&mut buf).unwrap();
+            pkts[0]
+                .as_any()
+                .downcast_ref::<SenderReport>()
+                .map(|sr| (*at, sr.clone()))
+        })
+        .collect();
+    assert!(!srs.is_empty(), "sender reports once we send");
+    assert_eq!(srs.len(), d.sent.len(), "no receiver reports while sending");
+    for (at, sr) in &srs {
+        assert_eq!(sr.ssrc, config().ssrc);
+        // About 50 packets of 160 octets per second so far.
+        let expected = (at.as_millis() / 20) as u32;
+        assert!(
+            sr.packet_count.abs_diff(expected) <= 2,
+            "{at:?}: {}",
+            sr.packet_count
+        );
+        assert_eq!(sr.octet_count, sr.packet_count * 160);
+        let unix = (sr.ntp_time >> 32) - 2_208_988_800;
+        assert_eq!(unix, 1_800_000_000 + at.as_secs());
+        // The RTP time matches the instant: 8 ticks per ms from the initial timestamp.
+        let want = 1_000 + (at.as_millis() * 8) as u32;
+        assert!(
+            sr.rtp_time.abs_diff(want) <= 160,
+            "{at:?}: {} vs {want}",
+            sr.rtp_time
+        );
+        assert_eq!(sr.reports.len(), 1);
+        assert_eq!(sr.reports[0].ssrc, 42);
+    }
+}

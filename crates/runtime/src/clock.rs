@@ -1,10 +1,12 @@
 //! The one clock: the sans-IO cores take `now` as the time since this epoch.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     epoch: Instant,
+    /// Unix time at the epoch (for RTCP's NTP timestamps), if the system clock is sane.
+    unix_at_epoch: Option<Duration>,
 }
 
 impl Clock {
@@ -13,7 +15,13 @@ impl Clock {
     pub fn new() -> Self {
         Clock {
             epoch: Instant::now(),
+            unix_at_epoch: SystemTime::now().duration_since(UNIX_EPOCH).ok(),
         }
+    }
+
+    /// Unix time when `now()` was zero.
+    pub fn unix_at_epoch(&self) -> Option<Duration> {
+        self.unix_at_epoch
     }
 
     /// Time since the epoch, as the cores want it.

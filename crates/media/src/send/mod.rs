@@ -122,6 +122,8 @@ pub struct RtpSender {
     payload: Vec<u8>,
     transmits: VecDeque<Vec<u8>>,
     events: VecDeque<SendEvent>,
+    packets: u32,
+    octets: u32,
 }
 
 impl RtpSender {
@@ -147,6 +149,8 @@ impl RtpSender {
             payload: Vec::with_capacity(1_500),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            packets: 0,
+            octets: 0,
             cfg,
         })
     }
@@ -381,19 +385,35 @@ impl RtpSender {
             payload,
         ));
         self.seq = self.seq.wrapping_add(1);
+        self.packets = self.packets.wrapping_add(1);
+        self.octets = self.octets.wrapping_add(payload.len() as u32);
+    }
+
+    /// What has been sent (RFC 3550 §6.4.1 sender info: packet and payload octet counts,
+    /// wrapping) and the RTP timestamp of the instant `now` on this stream's clock.
+    pub fn sent(&self, now: Duration) -> Sent {
+        let rtp_time = match self.next_slot {
+            Some(slot) => {
+                let rate = i128::from(self.cfg.kind.rtp_clock_rate());
+                let micros = now.as_micros() as i128 - slot.as_micros() as i128;
+                self.ts
+                    .wrapping_add((micros * rate / 1_000_000) as i64 as u32)
+            }
+            None => self.ts,
+        };
+        Sent {
+            packets: self.packets,
+            octets: self.octets,
+            rtp_time,
+        }
     }
 }
 
-impl crate::session::PacketSource for RtpSender {
-    fn handle_timeout(&mut self, now: Duration) {
-        RtpSender::handle_timeout(self, now);
-    }
-
-    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        RtpSender::poll_transmit(self)
-    }
-
-    fn poll_timeout(&self) -> Option<Duration> {
-        RtpSender::poll_timeout(self)
-    }
+/// What a sender has sent, for RTCP sender reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    pub packets: u32,
+    pub octets: u32,
+    /// The RTP timestamp of the instant it was asked for.
+    pub rtp_time: u32,
 }

@@ -2,8 +2,9 @@
 //!
 //! Datagrams go in with `handle_rtp(now, ..)` (RTP or, with rtcp-mux, RTCP), SIP INFO digits
 //! with `handle_info_digit`, and the clock with `handle_timeout(now)`. Out come 20 ms frames,
-//! digits and speech endpoints from `poll_event`, RTCP receiver reports (and, once a sender is
-//! attached, the outgoing RTP) from `poll_transmit`, and the next deadline from `poll_timeout`.
+//! digits and speech endpoints from `poll_event`, RTCP reports from `poll_transmit`, and the
+//! next deadline from `poll_timeout`. The send path (`send::RtpSender`) is driven beside it;
+//! what it has sent is handed over with `handle_sent`, which makes the reports sender reports.
 //!
 //! Timeline: a frame's `at` is the time it is due on the `now` clock (audio arrival plus the
 //! playout delay). Digit times are on the same timeline: an RFC 4733 event from the audio's
@@ -28,6 +29,7 @@
 //!     cname: "callclip".into(),
 //!     seed: 42,
 //!     inband_dtmf: true,
+//!     wallclock: None,
 //! })?;
 //! let mut datagram = vec![0x80, 0, 0, 1, 0, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef];
 //! datagram.extend_from_slice(&[0xff; 160]); // 20 ms of PCMU silence
@@ -65,6 +67,7 @@ use crate::dtmf::rfc4733::{EventReceiver, EventUpdate};
 use crate::dtmf::DigitSource;
 use crate::jitter::{Arrival, FrameKind, JitterBuffer, FRAME};
 use crate::rtp::{self, PayloadType, Ssrc};
+use crate::send::Sent;
 use crate::vad::{Endpoint, Endpointer, Vad};
 use crate::{Digit, Error};
 
@@ -79,7 +82,7 @@ pub struct SessionConfig {
     /// Payload type the send path uses (read by the sender, not by the receive side).
     pub send_pt: Option<u8>,
     pub ptime_ms: u32,
-    /// Our SSRC, used as the RTCP sender of receiver reports.
+    /// Our SSRC, used as the RTCP sender of reports.
     pub ssrc: u32,
     /// RTCP CNAME (RFC 3550 §6.5.1).
     pub cname: String,
@@ -87,6 +90,9 @@ pub struct SessionConfig {
     pub seed: u64,
     /// Run the Goertzel detector on decoded audio.
     pub inband_dtmf: bool,
+    /// Unix time at `now` = 0, for the NTP timestamp of sender reports; `None`: receiver
+    /// reports only.
+    pub wallclock: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -142,14 +148,6 @@ pub struct ReceiveStats {
     pub playout_delay: Duration,
 }
 
-/// The send path's seam: whatever produces our outgoing RTP (the `send` module's sender)
-/// is attached with `MediaSession::set_sender` and polled alongside RTCP.
-pub trait PacketSource: Send {
-    fn handle_timeout(&mut self, now: Duration);
-    fn poll_transmit(&mut self) -> Option<Vec<u8>>;
-    fn poll_timeout(&self) -> Option<Duration>;
-}
-
 pub struct MediaSession {
     config: SessionConfig,
     jitter: JitterBuffer,
@@ -163,7 +161,8 @@ pub struct MediaSession {
     transmit: VecDeque<Vec<u8>>,
     next_report: Option<Duration>,
     rng: u64,
-    sender: Option<Box<dyn PacketSource>>,
+    /// What our sender has sent, as of the last `handle_sent`.
+    sent: Option<Sent>,
     frame: Vec<i16>,
     updates: Vec<EventUpdate>,
     tone_updates: Vec<ToneUpdate>,
@@ -211,7 +210,7 @@ impl MediaSession {
             out: VecDeque::new(),
             transmit: VecDeque::new(),
             next_report: None,
-            sender: None,
+            sent: None,
             frame: Vec::new(),
             updates: Vec::new(),
             tone_updates: Vec::new(),
@@ -223,9 +222,10 @@ impl MediaSession {
         })
     }
 
-    /// Attaches the send path; its packets come out of `poll_transmit` after RTCP.
-    pub fn set_sender(&mut self, sender: Box<dyn PacketSource>) {
-        self.sender = Some(sender);
+    /// What the send path has sent so far (`RtpSender::sent`): the next report is a sender
+    /// report (RFC 3550 §6.4.1) once `SessionConfig::wallclock` is known.
+    pub fn handle_sent(&mut self, sent: Sent) {
+        self.sent = Some(sent);
     }
 
     pub fn config(&self) -> &SessionConfig {
@@ -294,9 +294,6 @@ impl MediaSession {
             self.next_report = Some(due.max(now) + self.report_interval());
             self.queue_report(now);
         }
-        if let Some(sender) = self.sender.as_mut() {
-            sender.handle_timeout(now);
-        }
     }
 
     fn process_frame(&mut self, at: Duration, kind: FrameKind, pcm: &[i16]) {
@@ -340,20 +337,17 @@ impl MediaSession {
         self.out.pop_front()
     }
 
-    /// Datagrams to send to the peer's media address: RTCP first, then the sender's RTP.
+    /// RTCP datagrams to send to the peer.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.transmit
-            .pop_front()
-            .or_else(|| self.sender.as_mut().and_then(|s| s.poll_transmit()))
+        self.transmit.pop_front()
     }
 
-    /// The earliest of: next frame, RFC 4733 end timeout, next RTCP report, sender deadline.
+    /// The earliest of: next frame, RFC 4733 end timeout, next RTCP report.
     pub fn poll_timeout(&self) -> Option<Duration> {
         [
             self.jitter.poll_timeout(),
             self.events.poll_timeout(),
             self.next_report,
-            self.sender.as_ref().and_then(|s| s.poll_timeout()),
         ]
         .into_iter()
         .flatten()

@@ -1,4 +1,5 @@
-//! RTCP: sender reports read, receiver reports sent every 5 s ± 50 % (RFC 3550 §6.2, §6.3.5).
+//! RTCP: sender reports read; our reports sent every 5 s ± 50 % (RFC 3550 §6.2, §6.3.5), sender
+//! reports while we send (§6.4.1), receiver reports otherwise.
 
 use std::time::Duration;
 
@@ -25,9 +26,21 @@ impl MediaSession {
             return;
         };
         let block = reception.report_block(now);
-        if let Ok(bytes) =
-            rtcp::receiver_report(Ssrc(self.config.ssrc), &self.config.cname, vec![block])
-        {
+        let sent = match (self.sent, self.config.wallclock) {
+            (Some(sent), Some(wall)) if sent.packets > 0 => Some(rtcp::SenderInfo {
+                ntp_time: rtcp::ntp_time(wall + now),
+                rtp_time: sent.rtp_time,
+                packets: sent.packets,
+                octets: sent.octets,
+            }),
+            _ => None,
+        };
+        if let Ok(bytes) = rtcp::report(
+            Ssrc(self.config.ssrc),
+            &self.config.cname,
+            sent,
+            vec![block],
+        ) {
             self.transmit.push_back(bytes);
         }
     }

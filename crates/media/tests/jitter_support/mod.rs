@@ -25,6 +25,7 @@ pub fn config() -> SessionConfig {
         cname: "callclip@test".into(),
         seed: 7,
         inband_dtmf: true,
+        wallclock: None,
     }
 }
 

@@ -172,6 +172,7 @@ impl CallTask {
             cname: format!("callclip-{}", setup.call),
             seed: setup.seed,
             inband_dtmf: true,
+            wallclock: clock.unix_at_epoch(),
         })?;
         let mut sender_cfg = SenderConfig::new(
             n.codec.pt,
@@ -285,6 +286,7 @@ impl CallTask {
                 _ = &mut sleep => {
                     armed = None;
                     let now = self.clock.now();
+                    self.session.handle_sent(self.sender.sent(now));
                     self.session.handle_timeout(now);
                     self.sender.handle_timeout(now);
                     self.queue.handle_timeout(now);
