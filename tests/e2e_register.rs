@@ -177,6 +177,10 @@ fn a_call_to_a_phone_number_goes_to_the_pbx_the_bot_registered_with() {
     };
     assert_eq!(r.status, 201, "{}\n{}", r.text(), diagnostics());
     let id = r.json()["id"].as_str().expect("call id").to_string();
+    let chain = r.json()["callChainId"]
+        .as_str()
+        .expect("callChainId")
+        .to_string();
     bot.hook.wait_for(Duration::from_secs(10), |n| {
         n["resourceData"]["state"] == "established"
     });
@@ -199,5 +203,10 @@ fn a_call_to_a_phone_number_goes_to_the_pbx_the_bot_registered_with() {
     assert!(
         logs.contains("INVITE INVITE sip:+4930123456@127.0.0.1:") && logs.contains(";user=phone"),
         "{logs}"
+    );
+    // The API's callChainId is the SIP Call-ID the PBX sees (API_CONTRACT.md).
+    assert!(
+        logs.contains(&format!("CALL-ID {chain}")),
+        "{chain}\n{logs}"
     );
 }

@@ -368,6 +368,7 @@ impl Pair {
             from,
             bytes::Bytes::from_static(OFFER),
             dest,
+            None,
         )
     }
 

@@ -62,6 +62,7 @@ fn caller(with_credentials: bool) -> (Network, usize, SocketAddr) {
         NameAddr::new(Uri::parse("sip:bot@127.0.0.1").unwrap()),
         Bytes::from_static(b"v=0\r\n"),
         pbx,
+        None,
     );
     net.flush();
     (net, node, pbx)

@@ -106,6 +106,7 @@ fn response_with_malformed_via_is_dropped() {
         NameAddr::new(Uri::parse("sip:bot@127.0.0.1:5080").unwrap()),
         Bytes::new(),
         peer(),
+        None,
     );
     let (sent, _) = drain(&mut ua);
     let Ok(SipMessage::Request(req)) = parse_datagram(&sent[0]) else {

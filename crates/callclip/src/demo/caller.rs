@@ -106,7 +106,7 @@ pub async fn call(gateway: SocketAddr, script: &Script) -> anyhow::Result<Caller
     );
     let target = uri("voicemail", gateway.ip(), Some(gateway.port()));
     let from = NameAddr::new(uri("demo-caller", lo, Some(sip_local.port())));
-    let handle = ep.invite(clock.now(), target, from, offer.into(), gateway);
+    let handle = ep.invite(clock.now(), target, from, offer.into(), gateway, None);
 
     let mut log = CallerLog::default();
     let mut stage = Stage::Dialing;

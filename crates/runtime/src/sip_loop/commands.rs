@@ -12,10 +12,11 @@ impl SipLoop {
             call,
             targets,
             source,
+            call_chain_id,
             ..
         } = cmd
         {
-            return self.create_call(now, call, targets, source);
+            return self.create_call(now, call, targets, source, &call_chain_id);
         }
         let Some(&h) = self.by_id.get(cmd.call()) else {
             return Err(EngineError::NotFound);
@@ -126,6 +127,7 @@ impl SipLoop {
         id: CallId,
         targets: Vec<Party>,
         source: Option<Party>,
+        call_chain_id: &str,
     ) -> Result<(), EngineError> {
         if self.drain_until.is_some() {
             return Err(EngineError::Unavailable);
@@ -150,9 +152,14 @@ impl SipLoop {
             .as_ref()
             .and_then(route::party_uri)
             .unwrap_or_else(|| self.endpoint.config().contact.clone());
-        let h = self
-            .endpoint
-            .invite(now, target, NameAddr::new(from), Bytes::from(offer), dest);
+        let h = self.endpoint.invite(
+            now,
+            target,
+            NameAddr::new(from),
+            Bytes::from(offer),
+            dest,
+            Some(call_chain_id),
+        );
         info!(call = %id, %dest, "outgoing call");
         self.by_id.insert(id, h);
         self.calls.insert(h, entry);

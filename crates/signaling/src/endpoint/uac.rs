@@ -15,7 +15,9 @@ use crate::message::{
 use crate::transaction::{Target, TransactionId};
 
 impl Endpoint {
-    /// Places a call to `target` (Request-URI and To), sending the INVITE to `dest`.
+    /// Places a call to `target` (Request-URI and To), sending the INVITE to `dest`. `call_id`
+    /// is used as the Call-ID when it is a valid one (RFC 3261 §25.1 `word`, e.g. the API's
+    /// `callChainId`), else a random one is made.
     pub fn invite(
         &mut self,
         now: Duration,
@@ -23,11 +25,15 @@ impl Endpoint {
         mut from: NameAddr,
         offer_sdp: Bytes,
         dest: SocketAddr,
+        call_id: Option<&str>,
     ) -> CallHandle {
         let handle = self.new_handle();
         let local_tag = self.random_token();
         from.set_tag(local_tag.clone());
-        let call_id = format!("{}@{}", self.random_token(), self.config.host);
+        let call_id = match call_id.filter(|c| crate::message::text::is_call_id(c)) {
+            Some(c) => c.to_string(),
+            None => format!("{}@{}", self.random_token(), self.config.host),
+        };
         let via = self.new_via();
         let mut h = Headers::new();
         h.push(HeaderName::Via, via.to_string());

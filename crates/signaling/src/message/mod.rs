@@ -11,7 +11,7 @@ mod name_addr;
 mod params;
 mod parse;
 mod response;
-mod text;
+pub(crate) mod text;
 mod types;
 mod uri;
 mod via;

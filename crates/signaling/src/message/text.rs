@@ -26,6 +26,20 @@ pub(crate) fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(is_token_byte)
 }
 
+/// RFC 3261 §25.1 `callid = word [ "@" word ]`, a `word` being token characters plus
+/// `( ) < > : \ " / [ ] ? { }`.
+pub(crate) fn is_call_id(s: &str) -> bool {
+    let word = |w: &str| {
+        !w.is_empty()
+            && w.bytes()
+                .all(|b| is_token_byte(b) || b"()<>:\\\"/[]?{}".contains(&b))
+    };
+    match s.split_once('@') {
+        Some((a, b)) => word(a) && word(b),
+        None => word(s),
+    }
+}
+
 /// `s` around the first `b` (ASCII): a byte scan, cheaper than `str::split_once` on the short
 /// pieces of URIs and parameters.
 pub(crate) fn split_byte(s: &str, b: u8) -> Option<(&str, &str)> {
@@ -200,6 +214,13 @@ pub(crate) fn parse_decimal(s: impl AsRef<[u8]>) -> Option<u64> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn call_ids_are_words_with_an_optional_host() {
+        assert!(is_call_id("3f2a-11ee@host.example"));
+        assert!(is_call_id("b84b4c76e66710"));
+        assert!(!is_call_id("") && !is_call_id("a b") && !is_call_id("a@") && !is_call_id("a@b@c"));
+    }
 
     #[test]
     fn commas_inside_quotes_and_angles_do_not_split() {
