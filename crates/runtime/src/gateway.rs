@@ -27,7 +27,7 @@ pub enum GatewayError {
         source: std::io::Error,
     },
     #[error("API setup: {0}")]
-    Api(String),
+    Api(#[from] api::Error),
     #[error("cannot create directory {path}")]
     Dir {
         path: std::path::PathBuf,
@@ -236,8 +236,7 @@ pub async fn start(
     }
     let clock = Clock::new();
     let (engine, engine_rx) = api::channel(1024);
-    let state = api::AppState::new(api_config(&config)?, Arc::new(engine))
-        .map_err(|e| GatewayError::Api(e.to_string()))?;
+    let state = api::AppState::new(api_config(&config)?, Arc::new(engine))?;
     let handle = state.handle();
     let (transport, sip_rx) = SipTransport::bind(config.sip.listen).await?;
     let (host, port) = public_host(&config, transport.local_addr())?;
