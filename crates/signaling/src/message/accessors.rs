@@ -105,24 +105,31 @@ impl Headers {
     /// RFC 3261 §20.22: 0..=255.
     pub fn max_forwards(&self) -> Result<Option<u8>, Error> {
         self.first(&HeaderName::MaxForwards)
-            .map(|v| {
-                parse_decimal(v)
-                    .and_then(|n| u8::try_from(n).ok())
-                    .ok_or(Error::header("Max-Forwards", ParseErrorKind::Number))
-            })
+            .map(max_forwards)
             .transpose()
     }
 
     /// RFC 3261 §20.19 delta-seconds; values past 2**32-1 are rejected.
     pub fn expires(&self) -> Result<Option<u32>, Error> {
-        self.first(&HeaderName::Expires)
-            .map(|v| {
-                parse_decimal(v)
-                    .and_then(|n| u32::try_from(n).ok())
-                    .ok_or(Error::header("Expires", ParseErrorKind::Number))
-            })
-            .transpose()
+        self.first(&HeaderName::Expires).map(expires).transpose()
     }
+}
+
+fn max_forwards(v: &str) -> Result<u8, Error> {
+    parse_decimal(v)
+        .and_then(|n| u8::try_from(n).ok())
+        .ok_or(Error::header("Max-Forwards", ParseErrorKind::Number))
+}
+
+fn expires(v: &str) -> Result<u32, Error> {
+    parse_decimal(v)
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or(Error::header("Expires", ParseErrorKind::Number))
+}
+
+/// Checks each element of a comma-joined name-addr value, as `name_addr_list` parses them.
+fn check_name_addrs(v: &str, label: &'static str) -> Result<(), Error> {
+    split_commas(v).try_for_each(|part| NameAddr::check(part, label))
 }
 
 fn single_name_addr(
@@ -219,39 +226,62 @@ impl SipMessage {
     /// Route, Record-Route, Max-Forwards, Expires (RFC 3261 §25.1). The parser leaves these to
     /// the accessors for speed; a UA calls this before acting on a request and answers 400 on
     /// error (RFC 3261 §8.2).
+    ///
+    /// One pass in arrival order. The error reported is the one checking the kinds in the
+    /// order above would meet first: the lowest-ranked kind, and its first bad value.
     pub fn validate(&self) -> Result<(), Error> {
+        const FROM: usize = 1;
+        const TO: usize = 2;
+        const CONTACT: usize = 3;
         let h = self.headers();
-        for v in h.all(&HeaderName::Via) {
-            for part in split_commas(v) {
-                Via::check(part)?;
+        let mut found: Option<(usize, Error)> = None;
+        // Kinds whose later values are not checked: From, To and the scalars are read from
+        // their first value; as in `contacts`, a `*` Contact ends the list.
+        let mut done = [false; 8];
+        for (i, name) in h.names() {
+            let rank = match name {
+                HeaderName::Via => 0,
+                HeaderName::From => FROM,
+                HeaderName::To => TO,
+                HeaderName::Contact => CONTACT,
+                HeaderName::Route => 4,
+                HeaderName::RecordRoute => 5,
+                HeaderName::MaxForwards => 6,
+                HeaderName::Expires => 7,
+                _ => continue,
+            };
+            let skip = done.get(rank).copied().unwrap_or(true);
+            if skip || found.as_ref().is_some_and(|(r, _)| *r <= rank) {
+                continue;
             }
-        }
-        for (name, label) in [(HeaderName::From, "From"), (HeaderName::To, "To")] {
-            let v = h.first(&name).ok_or(Error::MissingHeader { name: label })?;
-            NameAddr::check(v, label)?;
-        }
-        // As `contacts`: a `*` value ends the list.
-        for v in h.all(&HeaderName::Contact) {
-            if v == "*" {
-                break;
-            }
-            for part in split_commas(v) {
-                NameAddr::check(part, "Contact")?;
-            }
-        }
-        for (name, label) in [
-            (HeaderName::Route, "Route"),
-            (HeaderName::RecordRoute, "Record-Route"),
-        ] {
-            for v in h.all(&name) {
-                for part in split_commas(v) {
-                    NameAddr::check(part, label)?;
+            let v = h.value_at(i);
+            let checked = match rank {
+                0 => split_commas(v).try_for_each(Via::check),
+                FROM => NameAddr::check(v, "From"),
+                TO => NameAddr::check(v, "To"),
+                CONTACT if v == "*" => Ok(()),
+                CONTACT => check_name_addrs(v, "Contact"),
+                4 => check_name_addrs(v, "Route"),
+                5 => check_name_addrs(v, "Record-Route"),
+                6 => max_forwards(v).map(|_| ()),
+                _ => expires(v).map(|_| ()),
+            };
+            if matches!(rank, FROM | TO | 6 | 7) || (rank == CONTACT && v == "*") {
+                if let Some(d) = done.get_mut(rank) {
+                    *d = true;
                 }
             }
+            if let Err(e) = checked {
+                found = Some((rank, e));
+            }
         }
-        h.max_forwards()?;
-        h.expires()?;
-        Ok(())
+        for (rank, name) in [(FROM, "From"), (TO, "To")] {
+            let present = done.get(rank).copied().unwrap_or(false);
+            if !present && found.as_ref().is_none_or(|(r, _)| *r >= rank) {
+                found = Some((rank, Error::MissingHeader { name }));
+            }
+        }
+        found.map_or(Ok(()), |(_, e)| Err(e))
     }
 
     pub fn body(&self) -> &bytes::Bytes {

@@ -6,6 +6,7 @@
 mod accessors;
 mod cseq;
 mod header_name;
+mod host;
 mod method;
 mod name_addr;
 mod params;
@@ -14,6 +15,7 @@ mod response;
 pub(crate) mod text;
 mod types;
 mod uri;
+mod uri_ref;
 mod via;
 mod write;
 

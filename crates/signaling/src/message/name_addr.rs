@@ -5,7 +5,8 @@ use std::fmt;
 
 use super::params::scan_params;
 use super::text::{is_token_byte, is_ws, trim_ws, unquote, write_quoted, Cursor};
-use super::uri::{find_param, Param, Uri, UriRef};
+use super::uri::{find_param, Param, Uri};
+use super::uri_ref::UriRef;
 use crate::error::{Error, ParseErrorKind};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

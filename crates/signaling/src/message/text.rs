@@ -52,8 +52,13 @@ pub(crate) fn is_ws(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
+/// `s` without leading and trailing LWS, comparing bytes: SP and HT never occur inside a
+/// multi-byte character, so no decoding is needed.
 pub(crate) fn trim_ws(s: &str) -> &str {
-    s.trim_matches(|c| c == ' ' || c == '\t')
+    let b = s.as_bytes();
+    let start = b.iter().position(|&c| !is_ws(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| !is_ws(c)).map_or(start, |i| i + 1);
+    s.get(start..end).unwrap_or("")
 }
 
 /// Splits a comma-joined header value (RFC 3261 §7.3.1) at commas outside quoted strings and
@@ -71,6 +76,11 @@ impl<'a> Iterator for CommaSplit<'a> {
     fn next(&mut self) -> Option<&'a str> {
         let s = self.rest?;
         let bytes = s.as_bytes();
+        // Most values hold one element: a memchr-style search settles that.
+        if !bytes.contains(&b',') {
+            self.rest = None;
+            return Some(trim_ws(s));
+        }
         let mut in_quote = false;
         let mut in_angle = false;
         let mut i = 0;
@@ -128,9 +138,8 @@ impl<'a> Cursor<'a> {
     /// Consumes bytes while `f` holds; returns them (possibly empty).
     pub(crate) fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a str {
         let start = self.pos;
-        while self.peek().is_some_and(&f) {
-            self.pos += 1;
-        }
+        let rest = self.s.as_bytes().get(start..).unwrap_or_default();
+        self.pos = start + rest.iter().position(|&b| !f(b)).unwrap_or(rest.len());
         // Only ASCII bytes are matched by the callers' predicates, so `pos` stays on a char
         // boundary; `get` keeps it panic-free regardless.
         self.s.get(start..self.pos).unwrap_or("")
@@ -149,17 +158,16 @@ impl<'a> Cursor<'a> {
         }
         let start = self.pos;
         let mut i = self.pos + 1;
-        while let Some(&b) = bytes.get(i) {
-            match b {
-                b'\\' => i += 2,
-                b'"' => {
-                    self.pos = i + 1;
-                    return self.s.get(start..self.pos);
-                }
-                _ => i += 1,
+        loop {
+            let rest = bytes.get(i..)?;
+            i += rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+            if bytes.get(i) == Some(&b'"') {
+                self.pos = i + 1;
+                return self.s.get(start..self.pos);
             }
+            // A quoted-pair: the escaped byte never ends the string.
+            i += 2;
         }
-        None
     }
 }
 

@@ -128,6 +128,14 @@ impl Headers {
             Value::Owned(s) => s,
         }
     }
+    /// Every name with its position, for a pass that reads only some of the values.
+    pub(crate) fn names(&self) -> impl Iterator<Item = (usize, &HeaderName)> {
+        self.entries.iter().map(|e| &e.name).enumerate()
+    }
+    /// The value at a position `names` gave.
+    pub(crate) fn value_at(&self, i: usize) -> &str {
+        self.entries.get(i).map_or("", |e| self.value(e))
+    }
     /// The first value of `name`.
     pub fn first(&self, name: &HeaderName) -> Option<&str> {
         self.entries

@@ -2,9 +2,10 @@
 
 use std::fmt;
 
+use super::host::HostRef;
 use super::params::scan_params;
 use super::text::{is_ws, Cursor};
-use super::uri::{find_param, Host, HostRef, Param};
+use super::uri::{find_param, Host, Param};
 use crate::error::{Error, ParseErrorKind};
 
 /// One `via-parm`. The sent-protocol is always SIP/2.0, so only the transport is kept.
