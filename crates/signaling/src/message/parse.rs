@@ -97,28 +97,9 @@ fn next_line(buf: &[u8], pos: usize) -> Option<(&[u8], usize)> {
     Some((line, pos + nl + 1))
 }
 
-/// Position of the first LF, eight bytes at a time (the header section is most of the work).
+/// Position of the first LF (SIMD where the CPU has it: the header section is most of the work).
 fn find_lf(s: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    const LF: u64 = LO * b'\n' as u64;
-    let mut chunks = s.chunks_exact(8);
-    let mut base = 0;
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word) ^ LF;
-        let found = x.wrapping_sub(LO) & !x & HI;
-        if found != 0 {
-            return Some(base + (found.trailing_zeros() / 8) as usize);
-        }
-        base += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b == b'\n')
-        .map(|i| base + i)
+    memchr::memchr(b'\n', s)
 }
 
 /// `Ok(None)` while the empty line ending the header section has not arrived.
