@@ -13,9 +13,7 @@ use media::codec::{encoder, CodecKind};
 use media::dtmf::inband::ToneDetector;
 use media::session::{MediaSession, SessionConfig};
 use media::vad::Vad;
-use rubato::{
-    Resampler, SincFixedIn, SincInterpolationParameters, SincInterpolationType, WindowFunction,
-};
+use rubato::{Resampler, SincFixedIn};
 
 mod neural;
 use neural::{Neural, Upsample};
@@ -115,14 +113,8 @@ fn receive(c: &mut Criterion) {
     }
     // The prompt resampler's 256-tap sinc run per 20 ms frame, for comparison with the 8-tap
     // half-band filter above.
-    let params = SincInterpolationParameters {
-        sinc_len: 256,
-        f_cutoff: 0.95,
-        oversampling_factor: 256,
-        interpolation: SincInterpolationType::Cubic,
-        window: WindowFunction::BlackmanHarris2,
-    };
-    let mut sinc = SincFixedIn::<f32>::new(2.0, 1.0, params, 160, 1).unwrap();
+    let mut sinc =
+        SincFixedIn::<f32>::new(2.0, 1.0, media::resample::sinc_params(), 160, 1).unwrap();
     let mut out = sinc.output_buffer_allocate(true);
     let input: Vec<Vec<f32>> = frames
         .iter()

@@ -14,6 +14,17 @@ const CHUNK: usize = 1_024;
 /// Rates a prompt or codec can have: anything outside is refused rather than guessed at.
 const RATES: std::ops::RangeInclusive<u32> = 8_000..=192_000;
 
+/// The prompt resampler's filter: 256-tap windowed sinc, cubic interpolation.
+pub fn sinc_params() -> SincInterpolationParameters {
+    SincInterpolationParameters {
+        sinc_len: 256,
+        f_cutoff: 0.95,
+        oversampling_factor: 256,
+        interpolation: SincInterpolationType::Cubic,
+        window: WindowFunction::BlackmanHarris2,
+    }
+}
+
 /// Converts `pcm` to `to_rate`; the same rate is a copy.
 pub fn resample(pcm: &Pcm, to_rate: u32) -> Result<Pcm, Error> {
     let fail = |reason: String| Error::Resample {
@@ -31,15 +42,8 @@ pub fn resample(pcm: &Pcm, to_rate: u32) -> Result<Pcm, Error> {
         });
     }
     let ratio = f64::from(to_rate) / f64::from(pcm.rate);
-    let params = SincInterpolationParameters {
-        sinc_len: 256,
-        f_cutoff: 0.95,
-        oversampling_factor: 256,
-        interpolation: SincInterpolationType::Cubic,
-        window: WindowFunction::BlackmanHarris2,
-    };
-    let mut r =
-        SincFixedIn::<f32>::new(ratio, 1.0, params, CHUNK, 1).map_err(|e| fail(e.to_string()))?;
+    let mut r = SincFixedIn::<f32>::new(ratio, 1.0, sinc_params(), CHUNK, 1)
+        .map_err(|e| fail(e.to_string()))?;
     let want = (pcm.samples.len() as f64 * ratio).round() as usize;
     let delay = r.output_delay();
     let input: Vec<f32> = pcm
