@@ -4,6 +4,7 @@
 //! plays the bot: a webhook receiver gets the notifications, the test answers and drives
 //! operations over HTTP, a real sipp caller speaks.
 #![allow(clippy::unwrap_used)]
+// Test code: a failed unwrap is the failure report; no network input reaches it.
 // End-to-end tests run in real time against real processes: they read the clock and sleep.
 #![allow(clippy::disallowed_methods)]
 

@@ -2,6 +2,7 @@
 //! loopback, in `answer` mode (no API needed). Needs the peers toolkit (scripts/test.sh installs
 //! it) and root for the loopback capture.
 #![allow(clippy::unwrap_used)]
+// Test code: a failed unwrap is the failure report; no network input reaches it.
 // End-to-end tests run in real time against real processes.
 #![allow(clippy::disallowed_methods)]
 

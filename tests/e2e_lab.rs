@@ -3,6 +3,7 @@
 //! and once with netem delay, loss and reordering on the caller's link. The script prints one
 //! PASS/FAIL line per check; these tests require every check to pass.
 #![allow(clippy::unwrap_used)]
+// Test code: a failed unwrap is the failure report; no network input reaches it.
 // End-to-end tests run in real time against real processes.
 #![allow(clippy::disallowed_methods)]
 

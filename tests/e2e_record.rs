@@ -3,6 +3,7 @@
 //! receiver gets the notifications, answers through the API, starts operations and downloads
 //! the recording.
 #![allow(clippy::unwrap_used)]
+// Test code: a failed unwrap is the failure report; no network input reaches it.
 // End-to-end tests run in real time against real processes: they read the clock and sleep.
 #![allow(clippy::disallowed_methods)]
 

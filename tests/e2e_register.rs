@@ -3,6 +3,7 @@
 //! before the binding runs out. And a create call to a phone number goes to the PBX it
 //! registered with (tests/sipp/pbx_number_uas.xml).
 #![allow(clippy::unwrap_used)]
+// Test code: a failed unwrap is the failure report; no network input reaches it.
 // End-to-end tests run in real time against real processes.
 #![allow(clippy::disallowed_methods)]
 

@@ -1,7 +1,7 @@
 //! Notification delivery: retry with backoff, order per call, give-up, the spool across a
 //! restart, and the real HTTP transport against a loopback webhook.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is the failure report; no network input reaches it.
 
 mod common;
 

@@ -1,7 +1,7 @@
 //! The Graph "record a voice response" example end to end: request, operation, completion
 //! notification with a downloadable recording, then the call's `deleted`.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is the failure report; no network input reaches it.
 
 mod common;
 

@@ -11,6 +11,7 @@
 //! `BENCH_STATE_DIR=/dev/shm/x` puts recordings and the notification spool there instead of a
 //! temp dir on disk (both are fsynced in the stop-tone path).
 #![allow(clippy::unwrap_used)]
+// Test code: a failed unwrap is the failure report; no network input reaches it.
 // A benchmark measures real time against real processes.
 #![allow(clippy::disallowed_methods)]
 

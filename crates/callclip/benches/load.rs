@@ -11,6 +11,7 @@
 //! speech sent by this bench instead of sipp, see `rtp_blaster`), `--calls N,N,..`, `--rate CPS` (sipp's -r, default
 //! 100), `--window S` (default 10). `PEERS_OUT` reuses a media dir from the toolkit's make_all.sh.
 #![allow(clippy::unwrap_used)]
+// Test code: a failed unwrap is the failure report; no network input reaches it.
 // A benchmark measures real time against real processes.
 #![allow(clippy::disallowed_methods)]
 

@@ -1,5 +1,5 @@
 //! Every record completion reason, with the status, resultInfo and audio a bot would see.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is the failure report; no network input reaches it.
 
 mod support;
 

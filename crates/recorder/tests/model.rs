@@ -1,6 +1,6 @@
 //! Random schedules of speech, silence, digits and hang-up: the queue's completion reason and
 //! recording length match a small reference model written from the contract, within a frame.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is the failure report; no network input reaches it.
 
 mod support;
 

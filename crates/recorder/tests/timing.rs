@@ -1,5 +1,5 @@
 //! Boundaries of the request and the instants every timer is measured from.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is the failure report; no network input reaches it.
 
 mod support;
 

@@ -29,7 +29,7 @@ pub fn record_params(flow: &FlowConfig, max_seconds: u32) -> Result<RecordParams
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used)] // Test code: a failed unwrap is the failure report; no network input reaches it.
 mod tests {
     use super::*;
     use crate::config::Config;

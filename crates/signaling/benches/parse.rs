@@ -5,7 +5,7 @@
 //!
 //! Instruction counts, steadier than time on a shared machine, come from the `parse_loop`
 //! example under callgrind (see its doc comment).
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is the failure report; no network input reaches it.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use signaling::message::{parse_datagram, parse_stream};

@@ -1,6 +1,6 @@
 //! Our INVITE challenged with 401: answered once with digest credentials (RFC 3261 §22.2).
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is the failure report; no network input reaches it.
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! CANCEL before the answer, and CANCEL racing the bot's 200 (RFC 3261 §9.2).
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is the failure report; no network input reaches it.
 
 use std::time::Duration;
 

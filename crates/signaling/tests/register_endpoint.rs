@@ -1,7 +1,7 @@
 //! The endpoint registering with a scripted registrar over a seeded, lossy link in virtual time:
 //! the REGISTERs travel in client transactions (Timer E, Timer F), and refreshes, digest
 //! answers and unregistration show up on the wire.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is the failure report; no network input reaches it.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

@@ -1,5 +1,5 @@
 //! The REGISTER client against a scripted registrar, in virtual time.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is the failure report; no network input reaches it.
 
 use std::time::Duration;
 

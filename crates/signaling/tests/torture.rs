@@ -14,7 +14,7 @@
 //! `unksm2` is rejected although RFC 4475 §3.3.3 lets a parser accept it: its To and From are
 //! not sip/sips/tel URIs (From is reported first), which callclip cannot represent or answer.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is the failure report; no network input reaches it.
 
 use signaling::error::ParseErrorKind as K;
 use signaling::message::{

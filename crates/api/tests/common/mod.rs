@@ -1,6 +1,6 @@
 //! A fake engine, a fake webhook transport and request helpers shared by the scenario tests.
 #![allow(dead_code)]
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is the failure report; no network input reaches it.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

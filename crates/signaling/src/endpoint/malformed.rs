@@ -69,7 +69,7 @@ pub fn stream_framing_error(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used)] // Test code: a failed unwrap is the failure report; no network input reaches it.
 mod tests {
     use super::*;
     use crate::error::ParseErrorKind;

@@ -79,7 +79,7 @@ impl ServerKey {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used)] // Test code: a failed unwrap is the failure report; no network input reaches it.
 mod tests {
     use super::*;
     use crate::message::{HeaderName, Headers, Uri};
