@@ -11,9 +11,9 @@ mod support;
 
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use support::{peers, repo_root, serial, temp_dir};
+use support::{peers, repo_root, serial, temp_dir, wait_child};
 
 /// A clean run takes about 25 s; the bound leaves room for a first media build and retransmissions.
 const LAB_TIMEOUT: Duration = Duration::from_secs(150);
@@ -37,39 +37,18 @@ fn run_lab(name: &str, args: &[&str]) -> (Option<ExitStatus>, String) {
         .stderr(out)
         .spawn()
         .expect("start tests/lab/run.sh");
-    let deadline = Instant::now() + LAB_TIMEOUT;
-    let mut status = None;
-    while Instant::now() < deadline {
-        if let Ok(Some(st)) = child.try_wait() {
-            status = Some(st);
-            break;
-        }
-        // Polling a child process; std offers no wait with a timeout.
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let status = wait_child(&mut child, LAB_TIMEOUT);
     if status.is_none() {
         // SIGTERM lets the script's trap remove the namespaces and stop what it started.
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(child.id().to_string())
             .status();
-        let _ = wait_briefly(&mut child, Duration::from_secs(10));
+        let _ = wait_child(&mut child, Duration::from_secs(10));
         let _ = child.kill();
         let _ = child.wait();
     }
     (status, read(&out_path))
-}
-
-fn wait_briefly(child: &mut std::process::Child, within: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if let Ok(Some(st)) = child.try_wait() {
-            return Some(st);
-        }
-        // Polling a child process; std offers no wait with a timeout.
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    None
 }
 
 fn read(path: &Path) -> String {

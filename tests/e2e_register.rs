@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use support::bot::{Bot, TOKEN};
 use support::http::request;
-use support::{free_port, repo_root, require_tools, serial, sipp_media_port, temp_dir, Gateway};
+use support::{
+    free_port, repo_root, require_tools, serial, sipp_media_port, temp_dir, wait_child, Gateway,
+};
 
 /// The sipp registrar; killed on drop if it is still running.
 struct Registrar {
@@ -67,15 +69,7 @@ impl Registrar {
     }
 
     fn wait(&mut self, within: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if let Ok(Some(st)) = self.child.try_wait() {
-                return Some(st);
-            }
-            // Polling a child process; std offers no wait with a timeout.
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
+        wait_child(&mut self.child, within)
     }
 }
 

@@ -153,15 +153,21 @@ impl Gateway {
             .arg("-TERM")
             .arg(self.child.id().to_string())
             .status();
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if let Ok(Some(st)) = self.child.try_wait() {
-                return Some(st);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
+        wait_child(&mut self.child, within)
     }
+}
+
+/// Waits up to `within` for `child` to exit; `None` if it is still running.
+pub fn wait_child(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Ok(Some(st)) = child.try_wait() {
+            return Some(st);
+        }
+        // Polling a child process; std offers no wait with a timeout.
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
 }
 
 impl Drop for Gateway {
