@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
 pub struct Response {
@@ -122,6 +122,8 @@ fn read_headers(r: &mut impl BufRead) -> (Vec<(String, String)>, Option<usize>, 
 pub struct Delivery {
     pub headers: Vec<(String, String)>,
     pub body: serde_json::Value,
+    /// When the body had been read, before the answer went out (latency benches use it).
+    pub at: Instant,
 }
 
 /// A webhook receiver on 127.0.0.1: every POST is answered `status` (200 by default) and handed
@@ -156,20 +158,27 @@ impl Webhook {
     pub fn wait_for(
         &self,
         within: Duration,
-        mut pred: impl FnMut(&serde_json::Value) -> bool,
+        pred: impl FnMut(&serde_json::Value) -> bool,
     ) -> serde_json::Value {
-        let deadline = std::time::Instant::now() + within;
+        self.next_item(within, pred)
+            .map(|(_, item)| item)
+            .unwrap_or_else(|| panic!("no matching notification within {within:?}"))
+    }
+
+    /// The first notification item matching `pred` with the instant its POST was read,
+    /// skipping the others; `None` after `within`.
+    pub fn next_item(
+        &self,
+        within: Duration,
+        mut pred: impl FnMut(&serde_json::Value) -> bool,
+    ) -> Option<(Instant, serde_json::Value)> {
+        let deadline = Instant::now() + within;
         loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let d = self
-                .rx
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no matching notification within {within:?}"));
+            let left = deadline.saturating_duration_since(Instant::now());
+            let d = self.rx.recv_timeout(left).ok()?;
             if let Some(items) = d.body.get("value").and_then(|v| v.as_array()) {
-                for item in items {
-                    if pred(item) {
-                        return item.clone();
-                    }
+                if let Some(item) = items.iter().find(|i| pred(i)) {
+                    return Some((d.at, item.clone()));
                 }
             }
         }
@@ -177,6 +186,7 @@ impl Webhook {
 }
 
 fn serve_one(s: TcpStream, tx: mpsc::Sender<Delivery>) {
+    s.set_nodelay(true).ok();
     let mut w = match s.try_clone() {
         Ok(w) => w,
         Err(_) => return,
@@ -192,10 +202,12 @@ fn serve_one(s: TcpStream, tx: mpsc::Sender<Delivery>) {
         if r.read_exact(&mut body).is_err() {
             return;
         }
+        let at = Instant::now();
         let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
         let _ = tx.send(Delivery {
             headers,
             body: json,
+            at,
         });
         if w.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
             .is_err()

@@ -95,10 +95,8 @@ fn main() {
     write_prompt(&prompt);
 
     let dialing = caller::dial(gw.sip);
-    let created = hook
-        .wait_for(Duration::from_secs(15), |n| n["changeType"] == "created")
-        .expect("incoming call notification");
-    let id = created.item["resourceData"]["id"]
+    let created = hook.wait_for(Duration::from_secs(15), |n| n["changeType"] == "created");
+    let id = created["resourceData"]["id"]
         .as_str()
         .expect("call id")
         .to_string();
@@ -112,8 +110,7 @@ fn main() {
     let call = dialing.established();
     hook.wait_for(Duration::from_secs(10), |n| {
         n["resourceData"]["state"] == "established"
-    })
-    .expect("established");
+    });
     let record_path = format!("/communications/calls/{id}/record");
     let long = |extra: Value| {
         let mut b = json!({"stopTones": ["#"], "playBeep": false, "initialSilenceTimeoutInSeconds": 60,
@@ -132,15 +129,14 @@ fn main() {
         // Let the operation reach its recording state (no prompt, no beep).
         std::thread::sleep(Duration::from_millis(100));
         let sent = call.send_pound();
-        let done = hook
-            .wait_for(Duration::from_secs(10), is_record_done)
+        let (at, done) = hook
+            .next_item(Duration::from_secs(10), is_record_done)
             .expect("record completion");
         assert_eq!(
-            done.item["resourceData"]["completionReason"], "stopToneDetected",
-            "{}",
-            done.item
+            done["resourceData"]["completionReason"], "stopToneDetected",
+            "{done}"
         );
-        stop.push(done.at.saturating_duration_since(sent));
+        stop.push(at.saturating_duration_since(sent));
         // The digit's end packets go out 160–220 ms after its first.
         std::thread::sleep(Duration::from_millis(250));
     }
@@ -170,8 +166,7 @@ fn main() {
         // After the 300 ms prompt, stop the recording with `#`.
         std::thread::sleep(Duration::from_millis(500));
         call.send_pound();
-        hook.wait_for(Duration::from_secs(10), is_record_done)
-            .expect("record completion");
+        hook.wait_for(Duration::from_secs(10), is_record_done);
         std::thread::sleep(Duration::from_millis(250));
     }
     call.hang_up();

@@ -5,10 +5,9 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub const TOKEN: &str = "bench-token";
@@ -17,6 +16,8 @@ pub const TOKEN: &str = "bench-token";
 #[path = "../../../../tests/support/mod.rs"]
 mod support;
 
+#[allow(unused_imports)] // the latency bench's webhook
+pub use support::http::Webhook;
 #[allow(unused_imports)] // each bench uses its own subset
 pub use support::{free_port, media_dir, peers, repo_root, temp_dir};
 
@@ -244,86 +245,6 @@ fn read_headers(r: &mut impl BufRead) -> (Vec<(String, String)>, Option<usize>) 
         }
     }
     (headers, len)
-}
-
-/// One notification item (`value[]`) and the instant its POST was fully read.
-pub struct Notification {
-    pub at: Instant,
-    pub item: serde_json::Value,
-}
-
-/// A webhook receiver on 127.0.0.1 that timestamps every notification as soon as its body is
-/// read, before answering 202.
-pub struct Webhook {
-    pub addr: SocketAddr,
-    pub rx: mpsc::Receiver<Notification>,
-}
-
-impl Webhook {
-    pub fn start() -> Webhook {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind webhook");
-        let addr = listener.local_addr().expect("addr");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for conn in listener.incoming().flatten() {
-                let tx = tx.clone();
-                std::thread::spawn(move || serve_one(conn, tx));
-            }
-        });
-        Webhook { addr, rx }
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://{}/callback", self.addr)
-    }
-
-    /// The first notification item matching `pred`, skipping the others; None after `within`.
-    pub fn wait_for(
-        &self,
-        within: Duration,
-        mut pred: impl FnMut(&serde_json::Value) -> bool,
-    ) -> Option<Notification> {
-        let deadline = Instant::now() + within;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let n = self.rx.recv_timeout(left).ok()?;
-            if pred(&n.item) {
-                return Some(n);
-            }
-        }
-    }
-}
-
-fn serve_one(s: TcpStream, tx: mpsc::Sender<Notification>) {
-    s.set_nodelay(true).ok();
-    let Ok(mut w) = s.try_clone() else { return };
-    let mut r = BufReader::new(s);
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let (_, len) = read_headers(&mut r);
-        let mut body = vec![0; len.unwrap_or(0)];
-        if r.read_exact(&mut body).is_err() {
-            return;
-        }
-        let at = Instant::now();
-        let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-        for item in json
-            .get("value")
-            .and_then(|v| v.as_array())
-            .cloned()
-            .unwrap_or_default()
-        {
-            let _ = tx.send(Notification { at, item });
-        }
-        if w.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
-            .is_err()
-        {
-            return;
-        }
-    }
 }
 
 /// p-th percentile (nearest rank) of `v`, sorted in place.
