@@ -2,17 +2,14 @@
 //! URI gives the Request-URI and, through its host (an IP address, or a name resolved once at
 //! start-up from A/AAAA records; no SRV/NAPTR), the address every REGISTER goes to.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use signaling::endpoint::{Endpoint, RegistrationConfig};
-use signaling::message::{Host, Scheme, Uri, Via};
+use signaling::message::{Host, Scheme, Uri, Via, SIP_PORT};
 
 use crate::config::{Config, RegisterConfig};
 use crate::sip_loop::route::Registrar;
-
-/// RFC 3261 §19.1.2: the default port of a sip: URI.
-const SIP_PORT: u16 = 5060;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegisterSetupError {
@@ -36,14 +33,16 @@ pub async fn start(
     else {
         return Ok(None);
     };
-    let addr = match host {
-        Host::V4(v4) => SocketAddr::new(IpAddr::V4(v4), port),
-        Host::V6(v6) => SocketAddr::new(IpAddr::V6(v6), port),
-        Host::Domain(name) => tokio::net::lookup_host((name.as_str(), port))
-            .await
-            .ok()
-            .and_then(|mut addrs| addrs.next())
-            .ok_or(RegisterSetupError::Unresolved(name))?,
+    let addr = match host.ip() {
+        Some(ip) => SocketAddr::new(ip, port),
+        None => {
+            let name = host.to_string();
+            tokio::net::lookup_host((name.as_str(), port))
+                .await
+                .ok()
+                .and_then(|mut addrs| addrs.next())
+                .ok_or(RegisterSetupError::Unresolved(name))?
+        }
     };
     let uri = registration.registrar.clone();
     endpoint.register(now, registration, addr);

@@ -4,13 +4,10 @@
 //! `sip:<number>@<registrar host>;user=phone` (RFC 3261 §19.1.6). Other host names would need
 //! RFC 3263 DNS, which callclip does not do.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use api::{EngineError, Party, PartyKind};
-use signaling::message::{Host, Param, Scheme, Uri};
-
-/// RFC 3261 §19.1.2: the default port of a sip: URI.
-const SIP_PORT: u16 = 5060;
+use signaling::message::{Host, Param, Scheme, Uri, SIP_PORT};
 
 /// The registrar's URI and the address its host resolved to at start-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,14 +25,6 @@ pub fn party_uri(p: &Party) -> Option<Uri> {
     Uri::parse(&text)
         .ok()
         .filter(|u| u.scheme != Scheme::Tel || p.kind == PartyKind::Phone)
-}
-
-fn ip_of(host: &Host) -> Option<IpAddr> {
-    match host {
-        Host::V4(v4) => Some((*v4).into()),
-        Host::V6(v6) => Some((*v6).into()),
-        Host::Domain(d) => d.parse().ok(),
-    }
 }
 
 /// The Request-URI and the address the INVITE is sent to, for the first target that has a URI.
@@ -71,7 +60,7 @@ pub fn outgoing(
         };
         return Ok((uri, r.addr));
     }
-    if let Some(ip) = ip_of(&target.host) {
+    if let Some(ip) = target.host.ip() {
         let port = target.port.unwrap_or(SIP_PORT);
         return Ok((target, SocketAddr::new(ip, port)));
     }

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use crate::message::{HeaderName, Host, Request, Uri, Via};
+use crate::message::{HeaderName, Request, Uri, Via, SIP_PORT};
 use crate::transaction::{Target, Transport};
 
 /// §18.2.1: `received` when the sent-by host is not the packet's source, and RFC 3581 `rport`
@@ -16,7 +16,7 @@ pub(crate) fn stamp_via(request: &mut Request, source: SocketAddr) {
         return;
     };
     let rport_asked = top.rport().is_some();
-    if host_ip(&top.host) != Some(source.ip()) || rport_asked {
+    if top.host.ip() != Some(source.ip()) || rport_asked {
         top.set_param("received", Some(source.ip().to_string()));
     }
     if rport_asked {
@@ -36,11 +36,11 @@ pub(crate) fn reply_target(via: Option<&Via>, source: SocketAddr, transport: Tra
             let ip = via
                 .received()
                 .and_then(|r| r.parse::<IpAddr>().ok())
-                .or_else(|| host_ip(&via.host))
+                .or_else(|| via.host.ip())
                 .unwrap_or(source.ip());
             let port = match via.rport() {
                 Some(Some(p)) => p,
-                _ => via.port.unwrap_or(5060),
+                _ => via.port.unwrap_or(SIP_PORT),
             };
             SocketAddr::new(ip, port)
         }
@@ -53,17 +53,9 @@ pub(crate) fn reply_target(via: Option<&Via>, source: SocketAddr, transport: Tra
 /// the runtime.
 pub(crate) fn resolve(uri: &Uri) -> Option<SocketAddr> {
     Some(SocketAddr::new(
-        host_ip(&uri.host)?,
-        uri.port.unwrap_or(5060),
+        uri.host.ip()?,
+        uri.port.unwrap_or(SIP_PORT),
     ))
-}
-
-fn host_ip(host: &Host) -> Option<IpAddr> {
-    match host {
-        Host::V4(v4) => Some(IpAddr::V4(*v4)),
-        Host::V6(v6) => Some(IpAddr::V6(*v6)),
-        Host::Domain(_) => None,
-    }
 }
 
 #[cfg(test)]

@@ -35,10 +35,22 @@ impl fmt::Display for Host {
     }
 }
 
+/// RFC 3261 §19.1.2: the port of a sip: URI (and a Via) that names none.
+pub const SIP_PORT: u16 = 5060;
+
 impl Host {
     /// Parses `hostname / IPv4address / IPv6reference` (RFC 3261 §25.1).
     pub fn parse(s: &str) -> Result<Host, Error> {
         HostRef::parse(s).map(HostRef::into_host)
+    }
+
+    /// The address of an IP literal; `None` for a name (resolving it is the runtime's job).
+    pub fn ip(&self) -> Option<std::net::IpAddr> {
+        match self {
+            Host::V4(v4) => Some((*v4).into()),
+            Host::V6(v6) => Some((*v6).into()),
+            Host::Domain(_) => None,
+        }
     }
 }
 

@@ -20,6 +20,7 @@ mod via;
 mod write;
 
 pub use cseq::CSeq;
+pub use host::SIP_PORT;
 pub use name_addr::{Contacts, NameAddr};
 pub use parse::{
     parse_datagram, parse_stream, skip_keepalives, MAX_BODY_LEN, MAX_HEADERS, MAX_HEAD_LEN,
