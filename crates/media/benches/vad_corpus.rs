@@ -14,11 +14,11 @@
 //! through `Vad` + `Endpointer` in 20 ms frames, built and fed as `MediaSession` does.
 //!
 //! A false end for a configured silence S: the endpointer declares SpeechEnded at `e` and its
-//! next SpeechStarted is emitted only at or after `e + S` (or never), while the caller's next
-//! sentence begins after `e` following a true pause shorter than S. The recorder's
-//! `maxSilenceTimeout` timer runs from SpeechEnded, so that is exactly a recording cut short.
-//! The table also counts them with the silence running only to the onset SpeechStarted is dated
-//! back to ("dated"), which leaves out the confirmation delay (`RESUME_MIN_SPEECH` after an end).
+//! next SpeechStarted is emitted only at or after `e + S + confirmation_after(S)` (or never),
+//! while the caller's next sentence begins after `e` following a true pause shorter than S. The
+//! recorder's `maxSilenceTimeout` timer runs from SpeechEnded and waits that confirmation run
+//! too, so that is exactly a recording cut short. The table also counts them with the silence
+//! running only to the onset SpeechStarted is dated back to ("dated", no confirmation).
 #![allow(clippy::unwrap_used)] // A bench binary: a broken corpus should stop it loudly.
 
 use std::collections::BTreeMap;
@@ -28,6 +28,7 @@ use std::time::Duration;
 
 use media::codec::{decoder, encoder, CodecKind};
 use media::jitter::FRAME;
+use media::vad::endpoint::confirmation_after;
 use media::vad::{frame_dbfs, Endpoint, Endpointer, Vad};
 
 mod neural;
@@ -367,9 +368,9 @@ fn evaluate(u: &Utterance, model: &Model, stats: &mut Stats) {
 }
 
 /// Silences of the endpointer that reach `silence` and cut the caller off inside a true pause
-/// shorter than `silence`. The silence runs to the next SpeechStarted as emitted (what the
-/// recorder's timer sees, `RESUME_MIN_SPEECH` or `MIN_SPEECH` of confirmation after the onset)
-/// or, with `dated`, to the onset that event is dated back to.
+/// shorter than `silence`. The silence runs to the next SpeechStarted as emitted, against
+/// `silence` plus the confirmation run the recorder's timer waits for (`RESUME_MIN_SPEECH` or
+/// `MIN_SPEECH` after the onset), or, with `dated`, to the onset that event is dated back to.
 fn false_ends(
     events: &[(Endpoint, Duration)],
     speech: &[(Duration, Duration)],
@@ -393,7 +394,13 @@ fn false_ends(
                     })
                 })
                 .unwrap_or(Duration::MAX);
-            if resumed - ended < silence {
+            // The recorder's timer waits for the confirmation run too (`confirmation_after`).
+            let waited = if dated {
+                silence
+            } else {
+                silence + confirmation_after(silence)
+            };
+            if resumed - ended < waited {
                 return false;
             }
             // The caller's next sentence after the declared end, and the pause before it.

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use media::vad::endpoint::confirmation_after;
 use media::Digit;
 
 /// How long past the duration cap the timer waits for the audio that fills it (above the
@@ -305,7 +306,14 @@ impl RecordOp {
                     cap.start.saturating_add(p.initial_silence_timeout),
                 );
             } else if let Some(end) = cap.last_speech_end {
-                t.set(Timer::MaxSilence, end.saturating_add(p.max_silence_timeout));
+                // Speech that resumed just before the timeout is reported once the endpointer
+                // has confirmed it: that long is still the caller's turn.
+                let silence = p.max_silence_timeout;
+                t.set(
+                    Timer::MaxSilence,
+                    end.saturating_add(silence)
+                        .saturating_add(confirmation_after(silence)),
+                );
             }
             // The cap is normally reached by audio (`on_frame`), which lags the clock by the
             // jitter buffer's delay; the timer only ends a recording whose audio stopped coming.

@@ -6,6 +6,7 @@ mod support;
 
 use std::time::Duration;
 
+use media::vad::endpoint::confirmation_after;
 use media::Digit;
 use proptest::prelude::*;
 use recorder::{CompletionReason as R, OperationStatus, RecordParams};
@@ -45,13 +46,14 @@ fn reference(s: &Schedule) -> (R, Option<u64>) {
     ends.push((start + cap, 2, R::MaxRecordDurationReached, Some(cap)));
     match heard.first() {
         Some((b, _)) if *b <= start + initial => {
+            // The silence timer waits for the endpointer's confirmation run as well.
+            let confirmation = confirmation_after(Duration::from_millis(max_silence)).as_millis();
+            let silence = max_silence + u64::try_from(confirmation).unwrap();
             for (i, (_, e)) in heard.iter().enumerate() {
-                let resumed = heard
-                    .get(i + 1)
-                    .is_some_and(|(nb, _)| *nb <= e + max_silence);
+                let resumed = heard.get(i + 1).is_some_and(|(nb, _)| *nb <= e + silence);
                 if !resumed {
                     let keep = e + 500 - start;
-                    ends.push((e + max_silence, 1, R::MaxSilenceTimeout, Some(keep)));
+                    ends.push((e + silence, 1, R::MaxSilenceTimeout, Some(keep)));
                     break;
                 }
             }

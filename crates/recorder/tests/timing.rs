@@ -132,8 +132,32 @@ fn one_second_limits_fire_after_one_second() {
     c.run_to_idle();
     let o = c.outcome(op(1));
     assert_eq!(o.completion_reason, R::MaxSilenceTimeout);
-    assert_eq!(o.timeline.ended, ms(1_600));
+    // 1 s of silence, and the endpointer's 40 ms confirmation run.
+    assert_eq!(o.timeline.ended, ms(1_640));
     within_frame(c.file_len(op(1)), ms(1_100));
+}
+
+#[test]
+fn speech_resumed_just_before_the_silence_timeout_is_waited_for() {
+    // The caller resumes 980 ms into a 1 s silence; the endpointer reports it 40 ms later,
+    // after the 1 s: the recording goes on.
+    let mut c = Call::new(8_000);
+    c.speech(ms(200), ms(600));
+    c.speech_confirmed_after(ms(1_580), ms(2_000), ms(40));
+    c.record(
+        op(1),
+        RecordParams {
+            play_beep: false,
+            max_silence_timeout: secs(1),
+            max_record_duration: secs(10),
+            ..RecordParams::default()
+        },
+    );
+    c.run_to_idle();
+    let o = c.outcome(op(1));
+    assert_eq!(o.completion_reason, R::MaxSilenceTimeout);
+    assert_eq!(o.timeline.ended, ms(3_040));
+    assert_eq!(o.timeline.speech_ended, Some(ms(2_000)));
 }
 
 #[test]

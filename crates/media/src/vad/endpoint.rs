@@ -6,11 +6,10 @@
 //! frame.
 //!
 //! Within `RESUME_WINDOW` of an end, a run of `RESUME_MIN_SPEECH` is enough: a caller who
-//! paused is likely to go on, and the recorder's `maxSilenceTimeout` runs from the end until the
-//! SpeechStarted that follows is *emitted*, so every frame of confirmation is taken out of the
-//! caller's pause. In noise, where the end is dated up to ~100 ms early and the next onset is
-//! seen ~50 ms late, an 80 ms confirmation was enough to cut a caller off after a 0.8 s pause at
-//! a 1 s `maxSilenceTimeout`.
+//! paused is likely to go on. The recorder's `maxSilenceTimeout` runs from the end, and a
+//! caller who resumes just before it is only reported once the run is confirmed, so the timer
+//! waits `confirmation_after(timeout)` longer; the short resume run keeps that wait (and every
+//! silence completion) at 40 ms.
 
 use std::time::Duration;
 
@@ -18,6 +17,18 @@ pub const MIN_SPEECH: Duration = Duration::from_millis(100);
 pub const HANGOVER: Duration = Duration::from_millis(260);
 pub const RESUME_MIN_SPEECH: Duration = Duration::from_millis(40);
 pub const RESUME_WINDOW: Duration = Duration::from_secs(2);
+
+/// How long after a silence of `silence` a SpeechStarted can come for speech that resumed just
+/// before the silence reached it: the confirmation run the endpointer waits for. A timer that
+/// ends a recording after `silence` waits this much longer, so a caller who resumed in time is
+/// not cut off while the endpointer makes sure it is speech.
+pub fn confirmation_after(silence: Duration) -> Duration {
+    if silence <= RESUME_WINDOW {
+        RESUME_MIN_SPEECH
+    } else {
+        MIN_SPEECH
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {

@@ -182,6 +182,11 @@ mod tests {
     /// The caller talks over [1, 3) s at −20 dBFS RMS; five other talkers babble throughout
     /// `snr` dB under the caller.
     fn caller_in_babble(snr: f64, seconds: f64) -> Vec<i16> {
+        caller_in_babble_with_lull(snr, seconds, (0.0, 0.0))
+    }
+
+    /// As `caller_in_babble`, with the babble silent over `lull` (from, to) seconds.
+    fn caller_in_babble_with_lull(snr: f64, seconds: f64, lull: (f64, f64)) -> Vec<i16> {
         let n = (seconds * RATE) as usize;
         let mut rng = Rng(0x5eed);
         let caller = talker(&mut rng, 120.0, 1.0, 3.0, n);
@@ -190,6 +195,8 @@ mod tests {
             let t = talker(&mut rng, f0, 0.0, seconds, n);
             babble.iter_mut().zip(t).for_each(|(b, v)| *b += v);
         }
+        let (from, to) = ((lull.0 * RATE) as usize, (lull.1 * RATE) as usize);
+        babble.iter_mut().take(to).skip(from).for_each(|b| *b = 0.0);
         let speech_rms = rms(&caller[8000..24000]);
         let level = 32768.0 * 10f64.powf(-20.0 / 20.0);
         let (g_caller, g_babble) = (
@@ -254,6 +261,20 @@ mod tests {
     fn babble_after_the_caller_stops_ends_speech() {
         for snr in [20.0, 15.0, 10.0] {
             let got = endpoints(&caller_in_babble(snr, 8.0));
+            let Some(Endpoint::SpeechEnded { at }) = got.last() else {
+                panic!("{snr} dB: speech never ends: {got:?}");
+            };
+            let err = at.as_secs_f64() - 3.0;
+            assert!(err.abs() <= 0.15, "{snr} dB: ended at {at:?}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn a_lull_in_the_babble_does_not_hand_speech_to_the_babble_after_it() {
+        // The talkers all pause for 0.25 s a second after the caller stops: the noise level must not
+        // fall so far that the babble coming back passes for the caller.
+        for snr in [15.0, 10.0] {
+            let got = endpoints(&caller_in_babble_with_lull(snr, 8.0, (4.0, 4.25)));
             let Some(Endpoint::SpeechEnded { at }) = got.last() else {
                 panic!("{snr} dB: speech never ends: {got:?}");
             };

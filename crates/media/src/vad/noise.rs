@@ -7,6 +7,13 @@
 //! it in the other. Minimum statistics over 5 s (Martin, 2001) bound the mean from below, so a
 //! noise that grows louder than anything learned is caught up with at the latest 5 s later, even
 //! if every frame meanwhile was taken for speech.
+//!
+//! A quick-falling mean has one weakness: babble has lulls. A fifth of a second in which the
+//! talkers all pause drags it down by 10 dB or more, and the babble after the lull then stands
+//! far enough over it to pass for speech, which keeps speech going seconds after the caller
+//! stopped. So the mean is measured against a slow mean of the same frames (a ~2 s time
+//! constant) and never taken lower than a quarter deviation under it, until it has stayed well
+//! under it for a whole second: then the noise really is quieter, and the slow mean jumps to it.
 
 /// Learning rate for a frame above the mean, and the faster one below it: a mean that came
 /// out too high (speech leaking in) comes down quickly.
@@ -18,6 +25,13 @@ const STEP_LIMIT: f32 = 2.0;
 /// dev-scaled margins would let speech itself pass for noise.
 const INITIAL_DEV_DB: f32 = 4.0;
 const MAX_DEV_DB: f32 = 4.0;
+/// Learning rate of the slow mean, and how far under it the mean may go, in deviations.
+const SLOW: f32 = 0.01;
+const UNDER_SLOW: f32 = 0.25;
+/// This many learned frames in a row, each this far under the slow mean, are a noise that got
+/// quieter, not a lull.
+const DROP_DB: f32 = 6.0;
+const DROP_FRAMES: u32 = 50;
 /// Minimum statistics: 10 sub-windows of 25 frames = 5 s (longer than a sentence spoken
 /// without a pause, which would otherwise lift the floor to the speech).
 const SUB_WINDOW: u32 = 25;
@@ -32,6 +46,9 @@ pub(crate) struct NoiseTracker {
     in_sub: u32,
     /// (mean, mean absolute deviation) in dB; `None` before the first frame.
     stats: Option<(f32, f32)>,
+    /// The slow mean in dB, and how many learned frames in a row were `DROP_DB` under it.
+    slow: Option<f32>,
+    under: u32,
 }
 
 impl Default for NoiseTracker {
@@ -43,6 +60,8 @@ impl Default for NoiseTracker {
             current_min: f32::MAX,
             in_sub: 0,
             stats: None,
+            slow: None,
+            under: 0,
         }
     }
 }
@@ -66,7 +85,10 @@ impl NoiseTracker {
         let (mean, dev) = self.stats.unwrap_or((db, INITIAL_DEV_DB));
         let mean = mean.max(floor);
         self.stats = Some((mean, dev));
-        (db - mean, dev)
+        let level = self
+            .slow
+            .map_or(mean, |slow| mean.max(slow - UNDER_SLOW * dev));
+        (db - level, dev)
     }
 
     /// Learns a frame that is not speech; `weight` in (0, 1] slows the learning down.
@@ -76,11 +98,28 @@ impl NoiseTracker {
         mean += weight * if db < mean { FALL } else { RISE } * step;
         dev += weight * RISE * ((db - mean).abs() - dev);
         self.stats = Some((mean, dev.min(MAX_DEV_DB)));
+        let mut slow = self.slow.unwrap_or(mean);
+        let limit = STEP_LIMIT * dev;
+        slow += weight * SLOW * (db - slow).clamp(-limit, limit);
+        self.under = if db < slow - DROP_DB {
+            self.under + 1
+        } else {
+            0
+        };
+        if self.under >= DROP_FRAMES {
+            slow = mean;
+            self.under = 0;
+        }
+        self.slow = Some(slow);
     }
 
-    /// The noise mean in dBFS, once a frame was seen.
+    /// The noise level in dBFS that frames are measured against, once a frame was seen.
     pub(crate) fn mean(&self) -> Option<f32> {
-        self.stats.map(|(mean, _)| mean)
+        let (mean, dev) = self.stats?;
+        Some(
+            self.slow
+                .map_or(mean, |slow| mean.max(slow - UNDER_SLOW * dev)),
+        )
     }
 
     /// The lowest level over the last 5 s.
@@ -117,11 +156,31 @@ mod tests {
     }
 
     #[test]
-    fn a_quieter_noise_is_followed_within_half_a_second() {
+    fn a_quieter_noise_is_followed_within_a_second_and_a_half() {
         let mut t = NoiseTracker::default();
         feed(&mut t, -30.0, 100);
-        feed(&mut t, -60.0, 25);
-        assert!((t.mean().unwrap_or(0.0) + 60.0).abs() < 1.0);
+        feed(&mut t, -60.0, 75);
+        assert!(
+            (t.mean().unwrap_or(0.0) + 60.0).abs() < 1.0,
+            "{:?}",
+            t.mean()
+        );
+    }
+
+    #[test]
+    fn a_lull_in_babble_does_not_drag_the_level_down() {
+        let mut t = NoiseTracker::default();
+        let babble = |i: usize| -30.0 + [4.0, -3.0, 1.0, -5.0, 2.0, 0.5, -2.5][i % 7];
+        for i in 0..250 {
+            feed(&mut t, babble(i), 1);
+        }
+        let before = t.mean().unwrap_or(0.0);
+        feed(&mut t, -48.0, 12);
+        let after = t.mean().unwrap_or(0.0);
+        assert!(before - after < 3.0, "{before} -> {after}");
+        // The fast mean alone would have fallen by over 10 dB.
+        let (fast, _) = t.stats.unwrap_or_default();
+        assert!(before - fast > 10.0, "{before} -> {fast}");
     }
 
     #[test]

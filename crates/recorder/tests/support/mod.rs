@@ -107,6 +107,14 @@ impl Call {
         self.schedule.push((to, Event::SpeechEnd(to)));
     }
 
+    /// Speech over [from, to) whose start the endpointer reports only `confirmed` after it
+    /// began (its confirmation run).
+    pub fn speech_confirmed_after(&mut self, from: Duration, to: Duration, confirmed: Duration) {
+        self.schedule
+            .push((from + confirmed, Event::SpeechStart(from)));
+        self.schedule.push((to, Event::SpeechEnd(to)));
+    }
+
     /// A digit pressed at `at`, detected `delay` later.
     pub fn digit(&mut self, d: Digit, at: Duration, delay: Duration) {
         self.schedule.push((at + delay, Event::Digit(d, at)));
