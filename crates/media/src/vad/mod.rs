@@ -30,8 +30,8 @@ const BAND_LIVE_DB: f32 = 6.0;
 /// frame that stayed (a final syllable fading into the noise).
 const ENTER: (f32, f32) = (3.0, 3.5);
 const STAY: (f32, f32) = (1.5, 2.5);
-const TAIL: (f32, f32) = (1.5, 2.0);
-const TAIL_FRAMES: u32 = 2;
+const TAIL: (f32, f32) = (1.5, 1.0);
+const TAIL_FRAMES: u32 = 4;
 /// Speech starts only within this of the caller's peak level.
 const START_BELOW_PEAK_DB: f32 = 20.0;
 /// Frames within this of the caller's peak teach the noise model at `NEAR_PEAK_WEIGHT` of the
@@ -232,6 +232,26 @@ mod tests {
         assert!(v.process_db(-45.0));
         assert!(v.process_db(-55.0), "hysteresis keeps a dip in speech");
         assert!(!v.process_db(-59.0));
+    }
+
+    #[test]
+    fn a_final_syllable_fading_into_babble_stays_speech_for_a_few_frames() {
+        // Babble swinging ±3 dB, a caller over it, then the caller's last sound just 4.5 dB
+        // over the noise: between one and two deviations, under the margin to stay and over
+        // the tail's.
+        let mut v = Vad::default();
+        let babble = [3.0, -3.0, 1.0, -4.0, 2.5, -1.5, 4.0, -2.0];
+        for i in 0..250 {
+            v.process_db(-30.0 + babble[i % babble.len()]);
+        }
+        for _ in 0..20 {
+            assert!(v.process_db(-10.0));
+        }
+        let fading = v.noise_floor() + 4.5;
+        for k in 0..TAIL_FRAMES {
+            assert!(v.process_db(fading), "tail frame {k}");
+        }
+        assert!(!v.process_db(fading), "the tail is bounded");
     }
 
     #[test]
