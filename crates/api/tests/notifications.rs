@@ -49,6 +49,7 @@ fn bodies(w: &FakeWebhook) -> Vec<String> {
 #[tokio::test(start_paused = true)]
 async fn failing_webhook_is_retried_with_backoff_until_it_answers_2xx() {
     let cfg = config();
+    let _state_dir = remove_on_drop(&cfg);
     let hook = FakeWebhook::failing(4);
     let metrics = Arc::new(Metrics::default());
     let n = Notifier::start(&cfg, hook.clone(), metrics.clone()).unwrap();
@@ -70,6 +71,7 @@ async fn failing_webhook_is_retried_with_backoff_until_it_answers_2xx() {
 #[tokio::test(start_paused = true)]
 async fn notifications_of_one_call_arrive_in_order_head_of_line() {
     let cfg = config();
+    let _state_dir = remove_on_drop(&cfg);
     let hook = FakeWebhook::failing(3);
     let n = Notifier::start(&cfg, hook.clone(), Arc::new(Metrics::default())).unwrap();
     for b in ["1", "2", "3", "4"] {
@@ -97,6 +99,7 @@ async fn notifications_of_one_call_arrive_in_order_head_of_line() {
 #[tokio::test(start_paused = true)]
 async fn a_notification_is_dropped_after_the_give_up_time() {
     let mut cfg = config();
+    let _state_dir = remove_on_drop(&cfg);
     cfg.notification_give_up = Duration::from_secs(10);
     let hook = FakeWebhook::failing(usize::MAX);
     let metrics = Arc::new(Metrics::default());
@@ -111,6 +114,7 @@ async fn a_notification_is_dropped_after_the_give_up_time() {
 #[tokio::test(start_paused = true)]
 async fn pending_notifications_survive_a_restart() {
     let cfg = config();
+    let _state_dir = remove_on_drop(&cfg);
     let down = FakeWebhook::failing(usize::MAX);
     let first = Notifier::start(&cfg, down.clone(), Arc::new(Metrics::default())).unwrap();
     first.enqueue("c", "https://bot/cb".into(), r#"{"n":"1"}"#.into());
@@ -174,6 +178,7 @@ async fn http_transport_posts_json_to_a_loopback_webhook() {
 #[tokio::test(start_paused = true)]
 async fn a_configured_key_puts_a_verifiable_jwt_in_authorization() {
     let mut cfg = config();
+    let _state_dir = remove_on_drop(&cfg);
     let hook = FakeWebhook::failing(0);
     let n = Notifier::start(&cfg, hook.clone(), Arc::new(Metrics::default())).unwrap();
     n.enqueue("call-1", "https://bot/cb".into(), r#"{"n":"a"}"#.into());

@@ -162,6 +162,7 @@ fn instance(cfg: &api::ApiConfig) -> std::mem::ManuallyDrop<Harness> {
 #[test]
 fn a_recording_still_downloads_with_its_token_after_a_restart() {
     let cfg = config();
+    let _state_dir = remove_on_drop(&cfg);
     let (a, b) = process(async {
         let h = instance(&cfg);
         // `b` was still being written when the process stopped.
@@ -210,6 +211,7 @@ fn a_recording_still_downloads_with_its_token_after_a_restart() {
 #[test]
 fn retention_still_deletes_a_recording_after_a_restart() {
     let cfg = config();
+    let _state_dir = remove_on_drop(&cfg);
     let path = cfg.recordings_dir.join("r.wav");
     let link = process(async {
         let h = instance(&cfg);

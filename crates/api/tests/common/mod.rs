@@ -93,27 +93,37 @@ pub fn config() -> ApiConfig {
     c
 }
 
-pub struct Harness {
-    pub state: AppState,
-    pub engine: Arc<FakeEngine>,
-    pub webhook: Arc<FakeWebhook>,
+/// Removes the state directory of a `config()` (spool and recordings) when dropped.
+pub struct RemoveOnDrop(Option<PathBuf>);
+
+pub fn remove_on_drop(config: &ApiConfig) -> RemoveOnDrop {
+    RemoveOnDrop(config.spool_dir.parent().map(PathBuf::from))
 }
 
-impl Drop for Harness {
+impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
-        if let Some(root) = self.state.config().spool_dir.parent() {
+        if let Some(root) = &self.0 {
             let _ = std::fs::remove_dir_all(root);
         }
     }
 }
 
+pub struct Harness {
+    pub state: AppState,
+    pub engine: Arc<FakeEngine>,
+    pub webhook: Arc<FakeWebhook>,
+    _state_dir: RemoveOnDrop,
+}
+
 pub fn harness_with(config: ApiConfig, webhook: Arc<FakeWebhook>) -> Harness {
     let engine = Arc::new(FakeEngine::default());
+    let state_dir = remove_on_drop(&config);
     let state = AppState::with_transport(config, engine.clone(), webhook.clone()).unwrap();
     Harness {
         state,
         engine,
         webhook,
+        _state_dir: state_dir,
     }
 }
 
