@@ -52,7 +52,12 @@ pub fn require_tools(tools: &[&str]) {
     );
 }
 
+/// A new directory for one test's files: `callclip-e2e-<name>-<pid>-<nanos>` in the temp dir.
+/// They are kept after the test, for a failure's logs and captures, until a later test process
+/// sweeps away those of processes that are gone and at least `KEEP_OUTPUTS` old.
 pub fn temp_dir(name: &str) -> PathBuf {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(sweep_old_outputs);
     let d = std::env::temp_dir().join(format!(
         "callclip-e2e-{name}-{}-{}",
         std::process::id(),
@@ -60,6 +65,36 @@ pub fn temp_dir(name: &str) -> PathBuf {
     ));
     std::fs::create_dir_all(&d).expect("temp dir");
     d
+}
+
+/// How long a finished test process's directories are kept.
+const KEEP_OUTPUTS: Duration = Duration::from_secs(3600);
+
+fn sweep_old_outputs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix("callclip-e2e-") else {
+            continue;
+        };
+        // <name>-<pid>-<nanos>; the test name may itself contain dashes.
+        let mut parts = rest.rsplitn(3, '-');
+        let (Some(_), Some(pid)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let alive = Path::new("/proc").join(pid).exists();
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= KEEP_OUTPUTS);
+        if !alive && old {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 fn nanos() -> u128 {
