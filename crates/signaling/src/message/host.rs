@@ -70,6 +70,7 @@ pub(crate) enum HostRef<'a> {
 }
 
 impl<'a> HostRef<'a> {
+    #[inline]
     pub(crate) fn parse(s: &'a str) -> Result<Self, Error> {
         let bad = || Error::parse(ParseErrorKind::Host);
         if let Some(inner) = s.strip_prefix('[') {
@@ -128,6 +129,7 @@ pub(crate) fn parse_v4(s: &[u8]) -> Option<Ipv4Addr> {
 }
 
 /// RFC 3261 §25.1 `port = 1*DIGIT`, at most five digits and within u16.
+#[inline]
 pub(crate) fn parse_port(p: &[u8]) -> Option<u16> {
     if p.is_empty() || p.len() > 5 {
         return None;

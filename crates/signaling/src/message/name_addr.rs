@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::params::scan_params;
-use super::text::{is_token_byte, is_ws, trim_ws, unquote, write_quoted, Cursor};
+use super::text::{find_byte, is_token_byte, is_ws, trim_ws, unquote, write_quoted, Cursor};
 use super::uri::{find_param, Param, Uri};
 use super::uri_ref::UriRef;
 use crate::error::{Error, ParseErrorKind};
@@ -106,7 +106,7 @@ fn scan_name_addr<'a>(
             return Err(ParseErrorKind::AngleBracket);
         }
         Some(Display::Quoted(q))
-    } else if let Some(lt) = s.bytes().position(|b| b == b'<') {
+    } else if let Some(lt) = find_byte(b'<', s.as_bytes()) {
         // RFC 3261 §25.1: display-name = *(token LWS) / quoted-string
         let raw = trim_ws(s.get(..lt).unwrap_or(""));
         if !raw.bytes().all(|b| is_token_byte(b) || is_ws(b)) {
@@ -123,7 +123,7 @@ fn scan_name_addr<'a>(
     };
     let uri = if c.peek() == Some(b'<') {
         c.pos += 1;
-        let inner = c.take_while(|b| b != b'>');
+        let inner = c.take_until(b'>');
         if !c.eat(b'>') {
             return Err(ParseErrorKind::AngleBracket);
         }

@@ -4,9 +4,21 @@ use super::text::{is_token_byte, Cursor};
 
 use crate::error::ParseErrorKind;
 
-/// Bytes of a parameter value written without quotes: `token / host` (IPv6 references included).
+/// Bytes of a parameter value written without quotes: `token / host` (IPv6 references
+/// included), as a table since every parameter value is scanned a byte at a time.
+const GEN_VALUE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = is_token_byte(i as u8) || matches!(i as u8, b':' | b'[' | b']');
+        i += 1;
+    }
+    t
+};
+
 fn is_gen_value_byte(b: u8) -> bool {
-    is_token_byte(b) || matches!(b, b':' | b'[' | b']')
+    // Any u8 indexes a 256-entry table.
+    GEN_VALUE[usize::from(b)]
 }
 
 /// Parses `;name[=value]` pairs up to the end of the cursor, LWS allowed around `;` and `=`,

@@ -9,7 +9,8 @@
 
 use bytes::Bytes;
 
-use super::text::{is_token_byte, is_ws, parse_decimal};
+use super::cseq::CSeq;
+use super::text::{find_byte, is_token_byte, is_ws, parse_decimal};
 use super::types::{HeaderName, Headers, Method, Request, Response, SipMessage};
 use super::uri::Uri;
 use crate::error::{Error, ParseErrorKind as K};
@@ -83,6 +84,10 @@ struct Head {
     headers: Headers,
     /// Occurrences of To, From, Call-ID, CSeq and Via.
     counts: [usize; 5],
+    /// Positions in `headers` of the last Call-ID and CSeq, read by `finish` once their
+    /// counts show there is exactly one.
+    call_id_at: usize,
+    cseq_at: usize,
     content_length: Option<usize>,
     body_start: usize,
 }
@@ -91,15 +96,11 @@ struct Head {
 /// next line starts; `None` if the terminator has not arrived.
 fn next_line(buf: &[u8], pos: usize) -> Option<(&[u8], usize)> {
     let rest = buf.get(pos..)?;
-    let nl = find_lf(rest)?;
+    // SIMD: the header section is most of the work.
+    let nl = find_byte(b'\n', rest)?;
     let line = rest.get(..nl)?;
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     Some((line, pos + nl + 1))
-}
-
-/// Position of the first LF (SIMD where the CPU has it: the header section is most of the work).
-fn find_lf(s: &[u8]) -> Option<usize> {
-    memchr::memchr(b'\n', s)
 }
 
 /// `Ok(None)` while the empty line ending the header section has not arrived.
@@ -113,6 +114,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, Error> {
     let start = parse_start_line(first)?;
     let mut headers = Headers::with_capacity(16);
     let mut counts = [0usize; 5];
+    let (mut call_id_at, mut cseq_at) = (0, 0);
     let mut content_length: Option<usize> = None;
     let body_start = loop {
         let Some((line, next)) = next_line(buf, pos) else {
@@ -166,6 +168,11 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, Error> {
         if let Some(c) = slot.and_then(|i| counts.get_mut(i)) {
             *c += 1;
         }
+        match slot {
+            Some(2) => call_id_at = headers.len(),
+            Some(3) => cseq_at = headers.len(),
+            _ => {}
+        }
         let is_length = matches!(name, HeaderName::ContentLength);
         let (from, to) = trim_span(line, colon + 1);
         let value = line.get(from..to).unwrap_or_default();
@@ -196,6 +203,8 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, Error> {
         start,
         headers,
         counts,
+        call_id_at,
+        cseq_at,
         content_length,
         body_start,
     }))
@@ -300,14 +309,37 @@ fn parse_start_line(line: &[u8]) -> Result<StartLine, Error> {
     if !is_sip_version(version) {
         return Err(version_error(version));
     }
-    let method = std::str::from_utf8(method).map_err(|_| Error::parse(K::Method))?;
+    // One UTF-8 check of the whole line, not one per part: spaces split it at character
+    // boundaries.
+    let Ok(text) = std::str::from_utf8(line) else {
+        return Err(request_line_error(method, uri));
+    };
+    let uri_start = method.len() + 1;
+    let part = |from, to| text.get(from..to).unwrap_or_default();
+    let (method, uri) = (
+        part(0, method.len()),
+        part(uri_start, uri_start + uri.len()),
+    );
     let method: Method = method.parse()?;
-    let uri = std::str::from_utf8(uri).map_err(|_| Error::parse(K::Uri))?;
     let uri = Uri::parse(uri)?;
     if !uri.headers.is_empty() {
         return Err(Error::parse(K::UriHeadersInRequestUri));
     }
     Ok(StartLine::Request(method, uri))
+}
+
+/// The error for a request line that is not UTF-8 (its version is ASCII, so the method or the
+/// URI is not): checked part by part in order, as the method is parsed before the URI.
+#[cold]
+fn request_line_error(method: &[u8], uri: &[u8]) -> Error {
+    let method = match std::str::from_utf8(method) {
+        Ok(m) => m.parse::<Method>(),
+        Err(_) => return Error::parse(K::Method),
+    };
+    match (method, std::str::from_utf8(uri)) {
+        (Err(e), _) => e,
+        _ => Error::parse(K::Uri),
+    }
 }
 
 /// Checks the headers RFC 3261 §8.1.1 makes mandatory and builds the message. `buf` is what
@@ -322,8 +354,10 @@ fn finish(buf: &[u8], head: Head, body: &[u8]) -> Result<SipMessage, Error> {
         }
     }
     let section = buf.get(..head.body_start).unwrap_or_default();
-    let head = match std::str::from_utf8(section) {
-        Ok(text) => with_text(head, text.to_owned()),
+    // Copy first, then check: the copy starts on an allocator-aligned address, where the
+    // UTF-8 check runs its word-at-a-time ASCII loop from the first byte.
+    let head = match String::from_utf8(section.to_vec()) {
+        Ok(text) => with_text(head, text),
         // Invalid octets become U+FFFD (RFC 3261 §25.1 TEXT-UTF8), which moves every later
         // span: scan the repaired section again. Its framing is unchanged (CR, LF and `:`
         // are never replaced).
@@ -334,8 +368,11 @@ fn finish(buf: &[u8], head: Head, body: &[u8]) -> Result<SipMessage, Error> {
         }
     };
     let headers = head.headers;
-    headers.call_id()?;
-    let cseq = headers.cseq()?;
+    // Exactly one of each, checked above: what `call_id()` and `cseq()` would find first.
+    if headers.value_at(head.call_id_at).is_empty() {
+        return Err(Error::MissingHeader { name: "Call-ID" });
+    }
+    let cseq = CSeq::parse(headers.value_at(head.cseq_at))?;
     let has_via = head.counts.get(4).is_some_and(|&n| n > 0);
     let body = Bytes::copy_from_slice(body);
     Ok(match head.start {

@@ -17,9 +17,9 @@ const TOKEN: [bool; 256] = {
     t
 };
 
-pub(crate) fn is_token_byte(b: u8) -> bool {
+pub(crate) const fn is_token_byte(b: u8) -> bool {
     // Any u8 indexes a 256-entry table.
-    TOKEN[usize::from(b)]
+    TOKEN[b as usize]
 }
 
 pub(crate) fn is_token(s: &str) -> bool {
@@ -38,6 +38,28 @@ pub(crate) fn is_call_id(s: &str) -> bool {
         Some((a, b)) => word(a) && word(b),
         None => word(s),
     }
+}
+
+/// Position of the first `needle` in `hay`. On x86-64 the SSE2 searcher, which every such
+/// CPU has, is called directly: SIP lines and values are short, and `memchr::memchr`'s
+/// per-call CPU-feature dispatch was a large part of each search.
+#[inline]
+pub(crate) fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(one) = memchr::arch::x86_64::sse2::memchr::One::new(needle) {
+        return one.find(hay);
+    }
+    memchr::memchr(needle, hay)
+}
+
+/// As `find_byte`, for the first of two bytes.
+#[inline]
+pub(crate) fn find_either(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(two) = memchr::arch::x86_64::sse2::memchr::Two::new(a, b) {
+        return two.find(hay);
+    }
+    memchr::memchr2(a, b, hay)
 }
 
 /// `s` around the first `b` (ASCII): a byte scan, cheaper than `str::split_once` on the short
@@ -76,8 +98,8 @@ impl<'a> Iterator for CommaSplit<'a> {
     fn next(&mut self) -> Option<&'a str> {
         let s = self.rest?;
         let bytes = s.as_bytes();
-        // Most values hold one element: a memchr-style search settles that.
-        if !bytes.contains(&b',') {
+        // Most values hold one element: a SIMD search settles that.
+        if find_byte(b',', bytes).is_none() {
             self.rest = None;
             return Some(trim_ws(s));
         }
@@ -144,6 +166,15 @@ impl<'a> Cursor<'a> {
         // boundary; `get` keeps it panic-free regardless.
         self.s.get(start..self.pos).unwrap_or("")
     }
+    /// Consumes bytes up to the first `b` or the end; returns them (possibly empty).
+    pub(crate) fn take_until(&mut self, b: u8) -> &'a str {
+        let start = self.pos;
+        let rest = self.s.as_bytes().get(start..).unwrap_or_default();
+        self.pos = start + find_byte(b, rest).unwrap_or(rest.len());
+        // `b` is ASCII at every call, so `pos` stays on a char boundary; `get` keeps it
+        // panic-free regardless.
+        self.s.get(start..self.pos).unwrap_or("")
+    }
     pub(crate) fn token(&mut self) -> Option<&'a str> {
         self.skip_ws();
         let t = self.take_while(is_token_byte);
@@ -160,7 +191,7 @@ impl<'a> Cursor<'a> {
         let mut i = self.pos + 1;
         loop {
             let rest = bytes.get(i..)?;
-            i += rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+            i += find_either(b'"', b'\\', rest)?;
             if bytes.get(i) == Some(&b'"') {
                 self.pos = i + 1;
                 return self.s.get(start..self.pos);

@@ -110,6 +110,7 @@ impl Headers {
     }
     /// A value at `start..end` of the received text; the parser only splits at ASCII
     /// delimiters, so both ends are on character boundaries.
+    #[inline]
     pub(crate) fn push_span(&mut self, name: HeaderName, start: usize, end: usize) {
         self.entries.push(Entry {
             name,

@@ -53,37 +53,50 @@ const URI_CLASS: [u8; 256] = {
 
 /// Where a URI's delimiters are, found in the pass that checks its bytes: the first `:` (end
 /// of the scheme), the first `@` after it, and the first `:`, `;` and `?` after each of those
-/// two. That is what splitting at the first of each, piece after piece, would find.
-#[derive(Default)]
+/// two. That is what splitting at the first of each, piece after piece, would find. `NONE`
+/// marks a delimiter not found: plain positions keep the struct small on the per-URI path.
 struct Marks {
-    scheme_end: Option<usize>,
-    at: Option<usize>,
+    scheme_end: usize,
+    at: usize,
     /// Index 0: after the scheme; index 1: after the `@`.
-    colon: [Option<usize>; 2],
-    semi: [Option<usize>; 2],
-    query: [Option<usize>; 2],
+    colon: [usize; 2],
+    semi: [usize; 2],
+    query: [usize; 2],
+}
+
+const NONE: usize = usize::MAX;
+
+/// A position from `Marks`, `None` for `NONE`.
+fn found(i: usize) -> Option<usize> {
+    (i != NONE).then_some(i)
 }
 
 impl Marks {
     /// `None` if a byte may not appear in a URI.
     fn scan(s: &[u8]) -> Option<Marks> {
-        let mut m = Marks::default();
+        let mut m = Marks {
+            scheme_end: NONE,
+            at: NONE,
+            colon: [NONE; 2],
+            semi: [NONE; 2],
+            query: [NONE; 2],
+        };
         for (i, &b) in s.iter().enumerate() {
             match URI_CLASS[usize::from(b)] {
                 PLAIN => continue,
                 INVALID => return None,
                 _ => {}
             }
-            if m.scheme_end.is_none() {
+            if m.scheme_end == NONE {
                 if b == b':' {
-                    m.scheme_end = Some(i);
+                    m.scheme_end = i;
                 }
                 continue;
             }
             let slots = match b {
                 b'@' => {
-                    if m.at.is_none() {
-                        m.at = Some(i);
+                    if m.at == NONE {
+                        m.at = i;
                     }
                     continue;
                 }
@@ -92,9 +105,11 @@ impl Marks {
                 _ => &mut m.query,
             };
             let [first, after_at] = slots;
-            first.get_or_insert(i);
-            if m.at.is_some() {
-                after_at.get_or_insert(i);
+            if *first == NONE {
+                *first = i;
+            }
+            if m.at != NONE && *after_at == NONE {
+                *after_at = i;
             }
         }
         Some(m)
@@ -176,7 +191,7 @@ impl<'a> UriRef<'a> {
             Some(m) if !s.is_empty() => m,
             _ => return Err(bad(ParseErrorKind::Uri)),
         };
-        let colon = m.scheme_end.ok_or(bad(ParseErrorKind::Uri))?;
+        let colon = found(m.scheme_end).ok_or(bad(ParseErrorKind::Uri))?;
         let part = |from: usize, to: usize| s.get(from..to).unwrap_or("");
         let end = s.len();
         let scheme = part(0, colon);
@@ -191,7 +206,7 @@ impl<'a> UriRef<'a> {
         };
         let rest = colon + 1;
         if scheme == Scheme::Tel {
-            let (number, params) = match m.semi[0] {
+            let (number, params) = match found(m.semi[0]) {
                 Some(i) => (part(rest, i), part(i + 1, end)),
                 None => (part(rest, end), ""),
             };
@@ -211,10 +226,10 @@ impl<'a> UriRef<'a> {
         }
         // `@` is never unescaped in user, password, parameters or headers, so the first one
         // ends the userinfo; the password starts at the first `:` before it.
-        let (user, password, host_start, side) = match m.at {
+        let (user, password, host_start, side) = match found(m.at) {
             None => (None, None, rest, 0),
             Some(at) => {
-                let (user, password) = match m.colon[0].filter(|&c| c < at) {
+                let (user, password) = match found(m.colon[0]).filter(|&c| c < at) {
                     Some(c) => (part(rest, c), Some(part(c + 1, at))),
                     None => (part(rest, at), None),
                 };
@@ -224,7 +239,7 @@ impl<'a> UriRef<'a> {
                 (Some(user), password, at + 1, 1)
             }
         };
-        let pick = |slots: [Option<usize>; 2]| slots.get(side).copied().flatten();
+        let pick = |slots: [usize; 2]| slots.get(side).copied().and_then(found);
         let query = pick(m.query);
         let hostpart_end = query.unwrap_or(end);
         let semi = pick(m.semi).filter(|&i| i < hostpart_end);

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::host::HostRef;
+use super::host::{is_host_byte, HostRef};
 use super::params::scan_params;
 use super::text::{is_ws, Cursor};
 use super::uri::{find_param, Host, Param};
@@ -118,9 +118,7 @@ fn scan_via<'a>(
         }
         HostRef::parse(s.get(start..c.pos).unwrap_or(""))
     } else {
-        HostRef::parse(
-            c.take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')),
-        )
+        HostRef::parse(c.take_while(is_host_byte))
     }
     .map_err(|_| ParseErrorKind::Host)?;
     let port = if c.eat(b':') {

@@ -250,17 +250,39 @@ fn limits_bound_memory() {
 }
 
 #[test]
-fn find_lf_matches_naive_search() {
-    let text = b"0123456789abcdef\nxyz\n";
+fn byte_search_matches_naive_search() {
+    let mut text = b"0123456789\"abc\\def\nxyz\n".to_vec();
+    text.extend_from_slice(&[b'a'; 70]);
+    text.push(b'\n');
     for start in 0..text.len() {
         let s = &text[start..];
-        assert_eq!(find_lf(s), s.iter().position(|&b| b == b'\n'), "{start}");
+        assert_eq!(
+            find_byte(b'\n', s),
+            s.iter().position(|&b| b == b'\n'),
+            "{start}"
+        );
+        let either = s.iter().position(|&b| b == b'"' || b == b'\\');
+        assert_eq!(crate::message::text::find_either(b'"', b'\\', s), either);
     }
-    assert_eq!(find_lf(b"no newline here at all"), None);
+    assert_eq!(find_byte(b'\n', b"no newline here at all"), None);
 }
 
 #[test]
 fn trim_bytes_strips_lws_only() {
     assert_eq!(trim_bytes(b" \t a b \t"), b"a b");
     assert_eq!(trim_bytes(b"   "), b"");
+}
+
+#[test]
+fn a_request_line_that_is_not_utf8_names_its_first_bad_part() {
+    let line = |l: &[u8]| {
+        let mut m = l.to_vec();
+        m.extend_from_slice(b"\r\nVia: SIP/2.0/UDP h\r\n\r\n");
+        kind(parse_datagram(&m))
+    };
+    assert_eq!(line(b"INV\xffITE sip:a@b SIP/2.0"), K::Method);
+    assert_eq!(line(b"INVITE sip:a\xff@b SIP/2.0"), K::Uri);
+    // A method that is not a token is reported before the URI's octets.
+    assert_eq!(line(b"IN\"VITE sip:a\xff@b SIP/2.0"), K::Method);
+    assert_eq!(line(b"INVITE sip:\xc3\xa9@b SIP/2.0"), K::Uri);
 }
