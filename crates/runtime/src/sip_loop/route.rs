@@ -1,13 +1,14 @@
-//! Where an outgoing call goes. A SIP URI naming an IP address goes there. Anything the PBX has
-//! to route (a phone number, an extension, a URI in the registrar's domain) goes to the
-//! registrar we register with, which is then the outbound proxy: a number becomes
-//! `sip:<number>@<registrar host>;user=phone` (RFC 3261 §19.1.6). Other host names would need
-//! RFC 3263 DNS, which callclip does not do.
+//! Where an outgoing call goes. A SIP URI naming an IP address goes there. Anything else (a
+//! phone number, an extension, a URI with a host name) goes to the registrar we register with,
+//! which is then the outbound proxy (RFC 3261 §8.1.2) and routes it like any of its phones'
+//! calls: a number becomes `sip:<number>@<registrar host>;user=phone` (RFC 3261 §19.1.6), a
+//! URI is sent as written. Without a registrar a host name would need RFC 3263 DNS, which
+//! callclip does not do.
 
 use std::net::SocketAddr;
 
 use api::{EngineError, Party, PartyKind};
-use signaling::message::{Host, Param, Scheme, Uri, SIP_PORT};
+use signaling::message::{Param, Scheme, Uri, SIP_PORT};
 
 /// The registrar's URI and the address its host resolved to at start-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,17 +66,10 @@ pub fn outgoing(
         return Ok((target, SocketAddr::new(ip, port)));
     }
     match registrar {
-        Some(r) if same_host(&target.host, &r.uri.host) => Ok((target, r.addr)),
-        _ => Err(EngineError::BadTarget {
-            reason: "a sip: target must name an IP address or the registrar's domain",
+        Some(r) => Ok((target, r.addr)),
+        None => Err(EngineError::BadTarget {
+            reason: "a sip: target must name an IP address unless sip.register.registrar is set",
         }),
-    }
-}
-
-fn same_host(a: &Host, b: &Host) -> bool {
-    match (a, b) {
-        (Host::Domain(x), Host::Domain(y)) => x.eq_ignore_ascii_case(y),
-        _ => a == b,
     }
 }
 
@@ -123,19 +117,17 @@ mod tests {
     }
 
     #[test]
-    fn the_registrars_domain_goes_to_the_registrar_other_names_are_refused() {
-        let (uri, addr) = outgoing(
-            &[party(PartyKind::User, "sip:201@PBX.example.com")],
-            Some(&pbx()),
-        )
-        .unwrap();
-        assert_eq!(uri.to_string(), "sip:201@PBX.example.com");
-        assert_eq!(addr, pbx().addr);
+    fn host_names_go_to_the_registrar_as_outbound_proxy() {
+        for target in [
+            "sip:201@PBX.example.com",
+            "sip:bob@elsewhere.example;transport=udp",
+        ] {
+            let (uri, addr) = outgoing(&[party(PartyKind::User, target)], Some(&pbx())).unwrap();
+            assert_eq!(uri.to_string(), target, "the Request-URI is the target");
+            assert_eq!(addr, pbx().addr);
+        }
         assert!(matches!(
-            outgoing(
-                &[party(PartyKind::User, "sip:bob@elsewhere.example")],
-                Some(&pbx())
-            ),
+            outgoing(&[party(PartyKind::User, "sip:bob@elsewhere.example")], None),
             Err(EngineError::BadTarget { .. })
         ));
         assert!(matches!(
