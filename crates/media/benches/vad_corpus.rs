@@ -5,6 +5,10 @@
 //! `CALLCLIP_VAD_CORPUS` when set; otherwise it is built into a temporary directory (needs
 //! espeak-ng and sox; without them the bench says so and exits).
 //!
+//! `CALLCLIP_VAD_REQUIRE_MET=1` makes it exit with status 1 when a condition at SNR ≥ 10 dB
+//! misses the targets (or no corpus could be built): `scripts/test.sh` runs it that way, as
+//! `cargo test -p media --bench vad_corpus`.
+//!
 //! `CALLCLIP_VAD_TRACE=NAME_PART` prints the endpoints found in the matching files;
 //! `CALLCLIP_VAD_LIST=1` names, on stderr, every file with a false end or an end error over
 //! the p95 target. `CALLCLIP_VAD_MODEL` tries the earshot neural detector alone or with `Vad`
@@ -71,10 +75,12 @@ struct Stats {
 }
 
 fn main() {
+    let require_met = std::env::var_os("CALLCLIP_VAD_REQUIRE_MET").is_some();
     let (dir, temporary) = match std::env::var_os("CALLCLIP_VAD_CORPUS") {
         Some(d) => (PathBuf::from(d), false),
         None => match build_corpus() {
             Some(d) => (d, true),
+            None if require_met => std::process::exit(1),
             None => return,
         },
     };
@@ -95,9 +101,12 @@ fn main() {
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
     }
-    print_table(&by_condition);
+    let missed = print_table(&by_condition);
     if model.kind != Kind::Level {
         print_scores(&by_condition);
+    }
+    if require_met && (missed > 0 || by_condition.is_empty()) {
+        std::process::exit(1);
     }
 }
 
@@ -463,7 +472,8 @@ fn print_scores(rows: &BTreeMap<(u32, i32, String, String), Stats>) {
     }
 }
 
-fn print_table(rows: &BTreeMap<(u32, i32, String, String), Stats>) {
+/// Prints the table; returns how many conditions at SNR ≥ 10 dB miss the targets.
+fn print_table(rows: &BTreeMap<(u32, i32, String, String), Stats>) -> usize {
     println!(
         "| rate | level dBFS | noise | SNR dB | files | start \\|err\\| median / p95 ms | \
          end \\|err\\| median / p95 ms | end bias ms | no start / no end | false ends S=1 s, emitted · dated | \
@@ -515,4 +525,5 @@ fn print_table(rows: &BTreeMap<(u32, i32, String, String), Stats>) {
         );
     }
     println!("\n{failed} condition(s) at SNR ≥ 10 dB miss the targets");
+    failed
 }
