@@ -139,11 +139,11 @@ fn registers_with_digest_auth_and_refreshes_before_expiry() {
 }
 
 #[test]
-fn a_call_to_a_phone_number_goes_to_the_pbx_the_bot_registered_with() {
+fn calls_to_a_phone_number_and_to_a_host_name_go_to_the_pbx_the_bot_registered_with() {
     require_tools(&["sipp"]);
     let _serial = serial();
     let dir = temp_dir("pbx-number");
-    let mut pbx = Registrar::start_scenario(&dir, "pbx_number_uas.xml", 2);
+    let mut pbx = Registrar::start_scenario(&dir, "pbx_number_uas.xml", 3);
     let bot = Bot::start(
         "pbx-number",
         &[
@@ -155,14 +155,6 @@ fn a_call_to_a_phone_number_goes_to_the_pbx_the_bot_registered_with() {
             ("CALLCLIP_SIP_REGISTER_PASSWORD", "secret".to_string()),
         ],
     );
-    let r = bot.post(
-        "/communications/calls",
-        json!({"@odata.type": "#microsoft.graph.call", "callbackUri": bot.hook.url(),
-               "targets": [{"@odata.type": "#microsoft.graph.invitationParticipantInfo",
-                            "identity": {"phone": {"id": "+4930123456"}}}],
-               "requestedModalities": ["audio"],
-               "mediaConfig": {"@odata.type": "#microsoft.graph.serviceHostedMediaConfig"}}),
-    );
     let diagnostics = || {
         format!(
             "{}\n--- callclip log\n{}",
@@ -170,28 +162,47 @@ fn a_call_to_a_phone_number_goes_to_the_pbx_the_bot_registered_with() {
             bot.gw.log_text()
         )
     };
-    assert_eq!(r.status, 201, "{}\n{}", r.text(), diagnostics());
-    let id = r.json()["id"].as_str().expect("call id").to_string();
-    let chain = r.json()["callChainId"]
-        .as_str()
-        .expect("callChainId")
-        .to_string();
-    bot.hook.wait_for(Duration::from_secs(10), |n| {
-        n["resourceData"]["state"] == "established"
-    });
-    let r = request(
-        bot.gw.api,
-        "DELETE",
-        &format!("/communications/calls/{id}"),
-        Some(TOKEN),
-        None,
-    );
-    assert_eq!(r.status, 204);
+    // One call at a time: established, then hung up (the PBX's BYE handling is sequential).
+    let mut chains = Vec::new();
+    for identity in [
+        json!({"phone": {"id": "+4930123456"}}),
+        json!({"user": {"id": "sip:bob@elsewhere.example"}}),
+    ] {
+        let r = bot.post(
+            "/communications/calls",
+            json!({"@odata.type": "#microsoft.graph.call", "callbackUri": bot.hook.url(),
+                   "targets": [{"@odata.type": "#microsoft.graph.invitationParticipantInfo",
+                                "identity": identity}],
+                   "requestedModalities": ["audio"],
+                   "mediaConfig": {"@odata.type": "#microsoft.graph.serviceHostedMediaConfig"}}),
+        );
+        assert_eq!(r.status, 201, "{}\n{}", r.text(), diagnostics());
+        let id = r.json()["id"].as_str().expect("call id").to_string();
+        chains.push(
+            r.json()["callChainId"]
+                .as_str()
+                .expect("callChainId")
+                .to_string(),
+        );
+        bot.hook.wait_for(Duration::from_secs(10), |n| {
+            n["resourceData"]["state"] == "established"
+                && n["resourceUrl"].as_str().is_some_and(|u| u.contains(&id))
+        });
+        let r = request(
+            bot.gw.api,
+            "DELETE",
+            &format!("/communications/calls/{id}"),
+            Some(TOKEN),
+            None,
+        );
+        assert_eq!(r.status, 204);
+    }
     let status = pbx.wait(Duration::from_secs(20));
     assert_eq!(
         status.and_then(|s| s.code()),
         Some(0),
-        "the PBX did not see REGISTER, then an INVITE for sip:+4930123456@<its host>;user=phone:\n{}",
+        "the PBX did not see REGISTER, then INVITEs for sip:+4930123456@<its host>;user=phone \
+         and sip:bob@elsewhere.example:\n{}",
         diagnostics()
     );
     let logs = sipp_files(&dir);
@@ -199,9 +210,15 @@ fn a_call_to_a_phone_number_goes_to_the_pbx_the_bot_registered_with() {
         logs.contains("INVITE INVITE sip:+4930123456@127.0.0.1:") && logs.contains(";user=phone"),
         "{logs}"
     );
-    // The API's callChainId is the SIP Call-ID the PBX sees (API_CONTRACT.md).
     assert!(
-        logs.contains(&format!("CALL-ID {chain}")),
-        "{chain}\n{logs}"
+        logs.contains("INVITE INVITE sip:bob@elsewhere.example SIP/2.0"),
+        "{logs}"
     );
+    // The API's callChainId is the SIP Call-ID the PBX sees (API_CONTRACT.md).
+    for chain in &chains {
+        assert!(
+            logs.contains(&format!("CALL-ID {chain}")),
+            "{chain}\n{logs}"
+        );
+    }
 }
