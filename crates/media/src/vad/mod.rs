@@ -223,6 +223,15 @@ mod tests {
             .collect()
     }
 
+    /// The last endpoint is a SpeechEnded within 150 ms of the caller's end at 3 s.
+    fn assert_last_end_near_3_s(snr: f64, got: &[Endpoint]) {
+        let Some(Endpoint::SpeechEnded { at }) = got.last() else {
+            panic!("{snr} dB: speech never ends: {got:?}");
+        };
+        let err = at.as_secs_f64() - 3.0;
+        assert!(err.abs() <= 0.15, "{snr} dB: ended at {at:?}: {got:?}");
+    }
+
     #[test]
     fn loud_frames_over_a_quiet_floor_are_speech() {
         let mut v = Vad::default();
@@ -280,12 +289,7 @@ mod tests {
     #[test]
     fn babble_after_the_caller_stops_ends_speech() {
         for snr in [20.0, 15.0, 10.0] {
-            let got = endpoints(&caller_in_babble(snr, 8.0));
-            let Some(Endpoint::SpeechEnded { at }) = got.last() else {
-                panic!("{snr} dB: speech never ends: {got:?}");
-            };
-            let err = at.as_secs_f64() - 3.0;
-            assert!(err.abs() <= 0.15, "{snr} dB: ended at {at:?}: {got:?}");
+            assert_last_end_near_3_s(snr, &endpoints(&caller_in_babble(snr, 8.0)));
         }
     }
 
@@ -294,12 +298,8 @@ mod tests {
         // The talkers all pause for 0.25 s a second after the caller stops: the noise level must not
         // fall so far that the babble coming back passes for the caller.
         for snr in [15.0, 10.0] {
-            let got = endpoints(&caller_in_babble_with_lull(snr, 8.0, (4.0, 4.25)));
-            let Some(Endpoint::SpeechEnded { at }) = got.last() else {
-                panic!("{snr} dB: speech never ends: {got:?}");
-            };
-            let err = at.as_secs_f64() - 3.0;
-            assert!(err.abs() <= 0.15, "{snr} dB: ended at {at:?}: {got:?}");
+            let pcm = caller_in_babble_with_lull(snr, 8.0, (4.0, 4.25));
+            assert_last_end_near_3_s(snr, &endpoints(&pcm));
         }
     }
 

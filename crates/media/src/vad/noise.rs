@@ -85,9 +85,7 @@ impl NoiseTracker {
         let (mean, dev) = self.stats.unwrap_or((db, INITIAL_DEV_DB));
         let mean = mean.max(floor);
         self.stats = Some((mean, dev));
-        let level = self
-            .slow
-            .map_or(mean, |slow| mean.max(slow - UNDER_SLOW * dev));
+        let level = self.mean().unwrap_or(mean);
         (db - level, dev)
     }
 
