@@ -48,6 +48,7 @@ fn reference(s: &Schedule) -> (R, Option<u64>) {
         Some((b, _)) if *b <= start + initial => {
             // The silence timer waits for the endpointer's confirmation run as well.
             let confirmation = confirmation_after(Duration::from_millis(max_silence)).as_millis();
+            // At most 100 ms: always fits.
             let silence = max_silence + u64::try_from(confirmation).unwrap();
             for (i, (_, e)) in heard.iter().enumerate() {
                 let resumed = heard.get(i + 1).is_some_and(|(nb, _)| *nb <= e + silence);

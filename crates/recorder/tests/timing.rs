@@ -116,19 +116,21 @@ fn zero_or_one_prompt_and_the_beep() {
     assert!(validate(too_long, Limits::default()).is_err());
 }
 
+/// No beep, `maxSilenceTimeout` 1 s, a cap far away.
+fn one_second_silence() -> RecordParams {
+    RecordParams {
+        play_beep: false,
+        max_silence_timeout: secs(1),
+        max_record_duration: secs(10),
+        ..RecordParams::default()
+    }
+}
+
 #[test]
 fn one_second_limits_fire_after_one_second() {
     let mut c = Call::new(8_000);
     c.speech(ms(200), ms(600));
-    c.record(
-        op(1),
-        RecordParams {
-            play_beep: false,
-            max_silence_timeout: secs(1),
-            max_record_duration: secs(10),
-            ..RecordParams::default()
-        },
-    );
+    c.record(op(1), one_second_silence());
     c.run_to_idle();
     let o = c.outcome(op(1));
     assert_eq!(o.completion_reason, R::MaxSilenceTimeout);
@@ -144,15 +146,7 @@ fn speech_resumed_just_before_the_silence_timeout_is_waited_for() {
     let mut c = Call::new(8_000);
     c.speech(ms(200), ms(600));
     c.speech_confirmed_after(ms(1_580), ms(2_000), ms(40));
-    c.record(
-        op(1),
-        RecordParams {
-            play_beep: false,
-            max_silence_timeout: secs(1),
-            max_record_duration: secs(10),
-            ..RecordParams::default()
-        },
-    );
+    c.record(op(1), one_second_silence());
     c.run_to_idle();
     let o = c.outcome(op(1));
     assert_eq!(o.completion_reason, R::MaxSilenceTimeout);
