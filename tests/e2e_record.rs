@@ -352,13 +352,7 @@ fn create_call_places_an_outgoing_call_that_can_record_and_hang_up() {
     assert_eq!(r.status, 200, "{}", r.text());
     let op = bot.wait_op_done(Duration::from_secs(10))["resourceData"].clone();
     assert_eq!(op["completionReason"], "maxRecordDurationReached", "{op}");
-    let r = request(
-        bot.gw.api,
-        "DELETE",
-        &format!("/communications/calls/{id}"),
-        Some(TOKEN),
-        None,
-    );
+    let r = bot.hang_up(&id);
     assert_eq!(r.status, 204);
     bot.hook.wait_for(Duration::from_secs(10), |n| {
         n["resourceData"]["state"] == "terminated"

@@ -15,8 +15,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::bot::{Bot, TOKEN};
-use support::http::request;
+use support::bot::Bot;
 use support::{
     free_port, repo_root, require_tools, serial, sipp_media_port, temp_dir, wait_child, Gateway,
 };
@@ -95,6 +94,18 @@ fn sipp_files(dir: &Path) -> String {
     out
 }
 
+/// Settings registering the bot as "bot" / "secret" with the sipp registrar on `port`.
+fn registering_with(port: u16) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "CALLCLIP_SIP_REGISTER_REGISTRAR",
+            format!("sip:127.0.0.1:{port}"),
+        ),
+        ("CALLCLIP_SIP_REGISTER_USERNAME", "bot".to_string()),
+        ("CALLCLIP_SIP_REGISTER_PASSWORD", "secret".to_string()),
+    ]
+}
+
 #[test]
 fn registers_with_digest_auth_and_refreshes_before_expiry() {
     require_tools(&["sipp"]);
@@ -105,14 +116,10 @@ fn registers_with_digest_auth_and_refreshes_before_expiry() {
     let gw = Gateway::start(
         "register",
         &[
-            (
-                "CALLCLIP_SIP_REGISTER_REGISTRAR",
-                format!("sip:127.0.0.1:{}", registrar.port),
-            ),
-            ("CALLCLIP_SIP_REGISTER_USERNAME", "bot".to_string()),
-            ("CALLCLIP_SIP_REGISTER_PASSWORD", "secret".to_string()),
-            ("CALLCLIP_SIP_REGISTER_EXPIRES_SECONDS", "4".to_string()),
-        ],
+            registering_with(registrar.port),
+            vec![("CALLCLIP_SIP_REGISTER_EXPIRES_SECONDS", "4".to_string())],
+        ]
+        .concat(),
     );
 
     // 401, authorized REGISTER, 200 (4 s granted), refresh after max(1, min(4/2, 4-5)) = 1 s, 200.
@@ -144,17 +151,7 @@ fn calls_to_a_phone_number_and_to_a_host_name_go_to_the_pbx_the_bot_registered_w
     let _serial = serial();
     let dir = temp_dir("pbx-number");
     let mut pbx = Registrar::start_scenario(&dir, "pbx_number_uas.xml", 3);
-    let bot = Bot::start(
-        "pbx-number",
-        &[
-            (
-                "CALLCLIP_SIP_REGISTER_REGISTRAR",
-                format!("sip:127.0.0.1:{}", pbx.port),
-            ),
-            ("CALLCLIP_SIP_REGISTER_USERNAME", "bot".to_string()),
-            ("CALLCLIP_SIP_REGISTER_PASSWORD", "secret".to_string()),
-        ],
-    );
+    let bot = Bot::start("pbx-number", &registering_with(pbx.port));
     let diagnostics = || {
         format!(
             "{}\n--- callclip log\n{}",
@@ -188,13 +185,7 @@ fn calls_to_a_phone_number_and_to_a_host_name_go_to_the_pbx_the_bot_registered_w
             n["resourceData"]["state"] == "established"
                 && n["resourceUrl"].as_str().is_some_and(|u| u.contains(&id))
         });
-        let r = request(
-            bot.gw.api,
-            "DELETE",
-            &format!("/communications/calls/{id}"),
-            Some(TOKEN),
-            None,
-        );
+        let r = bot.hang_up(&id);
         assert_eq!(r.status, 204);
     }
     let status = pbx.wait(Duration::from_secs(20));

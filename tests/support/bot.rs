@@ -71,6 +71,12 @@ impl Bot {
         request(self.gw.api, "GET", path, Some(TOKEN), None)
     }
 
+    /// `DELETE /communications/calls/{id}`: the bot hangs up.
+    pub fn hang_up(&self, id: &str) -> Response {
+        let path = format!("/communications/calls/{id}");
+        request(self.gw.api, "DELETE", &path, Some(TOKEN), None)
+    }
+
     /// Starts a sipp caller in the background that replays `pcap` (a bare name is one of the
     /// toolkit's stock captures) and hangs up `wait_ms` after its ACK unless the gateway hangs up
     /// first; it is killed if the test ends first.
